@@ -1,0 +1,68 @@
+"""Error responses: the documented shapes, and the handlers that turn failures into them."""
+
+import asyncio
+import logging
+from typing import Any
+
+import asyncpg
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+from tortoise.exceptions import DBConnectionError
+
+from app.schemas.common import ErrorDetail
+
+logger = logging.getLogger("app")
+
+RETRY_AFTER_SECONDS = "5"
+
+# Failures that mean "the database cannot be reached right now", as opposed to a bug.
+DATABASE_UNAVAILABLE = (
+    DBConnectionError,
+    OSError,  # connection refused, reset, host unreachable
+    asyncio.TimeoutError,  # connect or command timeout
+    asyncpg.PostgresConnectionError,  # connection lost mid-query
+    asyncpg.InterfaceError,  # pool closing, connection closed under us
+    asyncpg.exceptions.OperatorInterventionError,  # server shutting down or starting up
+    asyncpg.exceptions.InsufficientResourcesError,  # too many connections
+)
+
+_DESCRIPTIONS = {
+    400: "The request conflicts with existing data or the account's state.",
+    401: "Missing, malformed, tampered or expired token, or wrong credentials.",
+    403: "Signed in, but not allowed to do this.",
+    404: "The resource does not exist.",
+    429: "Too many failed logins; retry after `Retry-After` seconds.",
+    503: "The database is unreachable; retry after `Retry-After` seconds.",
+}
+_RETRY_AFTER_HEADER = {"Retry-After": {"schema": {"type": "integer"}}}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the error codes an operation can answer, plus 503."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    for code in (*codes, 503):
+        responses[code] = {"model": ErrorDetail, "description": _DESCRIPTIONS[code]}
+        if code in (429, 503):
+            responses[code]["headers"] = _RETRY_AFTER_HEADER
+    return responses
+
+
+async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    logger.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+    return JSONResponse(
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        content={"detail": "Database unavailable"},
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
+
+
+async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    """A bug: log it with its traceback, tell the client nothing about the internals."""
+    logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse(status_code=500, content={"detail": "Internal server error"})
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    for exc_type in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(exc_type, database_unavailable)
+    app.add_exception_handler(Exception, unexpected_error)

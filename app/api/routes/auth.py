@@ -1,0 +1,59 @@
+"""`/auth/token`: the OAuth2 password flow, throttled per account and client."""
+
+import hashlib
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from app.api.errors import error_responses
+from app.core.config import get_settings
+from app.core.security import create_access_token, verify_password
+from app.models import LoginFailure, User
+from app.schemas.auth import Token
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+BAD_CREDENTIALS = HTTPException(
+    status_code=status.HTTP_401_UNAUTHORIZED,
+    detail="Incorrect email or password",
+    headers={"WWW-Authenticate": "Bearer"},
+)
+
+
+def _throttle_key(request: Request, user: User | None, login: str) -> str:
+    """One counter per client and account, whatever case or alias the login was typed in."""
+    account = f"user:{user.id}" if user else f"login:{login.lower()}"
+    client = request.client.host if request.client else "unknown"
+    return hashlib.sha256(f"{client}|{account}".encode()).hexdigest()
+
+
+@router.post(
+    "/token",
+    response_model=Token,
+    responses=error_responses(400, 401, 429),
+    summary="Exchange an email (or username) and password for a bearer token",
+)
+async def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
+    settings = get_settings()
+    window = timedelta(seconds=settings.login_failure_window_seconds)
+    user = await User.get_by_login(form.username)
+    key = _throttle_key(request, user, form.username)
+    if retry_after := await LoginFailure.retry_after(key, settings.login_max_failures, window):
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "Too many failed login attempts, try again later",
+            headers={"Retry-After": str(retry_after)},
+        )
+    # An unknown account still costs one verification, so timing does not reveal it.
+    matched, new_hash = await verify_password(form.password, user.hashed_password if user else None)
+    if not matched or user is None:
+        await LoginFailure.record(key, window)
+        raise BAD_CREDENTIALS
+    await LoginFailure.clear(key)
+    if not user.is_active:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Inactive user")
+    if new_hash:  # an old bcrypt hash or weaker argon2 cost: store the current scheme
+        await User.filter(id=user.id).update(hashed_password=new_hash)
+    return Token(access_token=create_access_token(user.id))

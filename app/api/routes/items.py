@@ -1,0 +1,186 @@
+"""`/items`: each user's items, and moving them between users."""
+
+from typing import Annotated, Literal
+
+from fastapi import Depends, Query, Response, status
+from tortoise import timezone
+from tortoise.exceptions import IntegrityError
+from tortoise.queryset import QuerySet
+from tortoise.transactions import in_transaction
+
+from app.api.deps import (
+    FORBIDDEN,
+    ITEM_NOT_FOUND,
+    TOTAL_COUNT_HEADER,
+    USER_NOT_FOUND,
+    CurrentUser,
+    Page,
+    PageDep,
+)
+from app.api.errors import error_responses
+from app.api.routing import CollectionRouter
+from app.models import Item, User
+from app.schemas.common import DbId, SafeText
+from app.schemas.item import (
+    ItemCreate,
+    ItemPublic,
+    ItemTransfer,
+    ItemUpdate,
+    ItemWithOwner,
+)
+
+router = CollectionRouter(prefix="/items", tags=["items"])
+
+ItemOrder = Literal["id", "-id", "name", "-name", "created_at", "-created_at"]
+ItemInclude = Annotated[
+    Literal["owner"] | None, Query(description="`owner` adds each item's owner.")
+]
+
+
+class _ItemListQuery:
+    """Filters and expansion shared by `GET /items/` and `GET /users/{id}/items`."""
+
+    def __init__(
+        self,
+        q: Annotated[SafeText | None, Query(description="Name substring.")] = None,
+        order_by: ItemOrder = "id",
+        include: ItemInclude = None,
+    ) -> None:
+        self.q = q
+        self.order_by = order_by
+        self.include = include
+
+
+ItemListQuery = Annotated[_ItemListQuery, Depends()]
+
+
+def _public(item: Item, include: str | None) -> ItemPublic:
+    return ItemWithOwner.model_validate(item) if include else ItemPublic.model_validate(item)
+
+
+async def list_items_of(
+    items: QuerySet[Item], query: _ItemListQuery, page: Page, response: Response
+) -> list[ItemPublic]:
+    if query.q:
+        items = items.filter(name__icontains=query.q)
+    if query.include:
+        items = items.select_related("owner")
+    return [
+        _public(item, query.include) for item in await page.fetch(items, query.order_by, response)
+    ]
+
+
+async def _get_own_item(user: User, item_id: int) -> Item:
+    """The item, if `user` may change it: its owner or a superuser."""
+    item = await Item.get_or_none(id=item_id)
+    if item is None:
+        raise ITEM_NOT_FOUND
+    if not (user.is_superuser or item.owner_id == user.id):
+        raise FORBIDDEN
+    return item
+
+
+@router.post(
+    "/",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ItemPublic,
+    responses=error_responses(401),
+    summary="Create an item owned by the caller",
+)
+async def create_item(user: CurrentUser, body: ItemCreate) -> ItemPublic:
+    item = await Item.create(owner=user, name=body.name, description=body.description)
+    return ItemPublic.model_validate(item)
+
+
+@router.get(
+    "/",
+    response_model=list[ItemWithOwner | ItemPublic],
+    responses={200: {"headers": TOTAL_COUNT_HEADER}, **error_responses(401)},
+    summary="List items",
+)
+async def list_items(
+    _: CurrentUser,
+    query: ItemListQuery,
+    page: PageDep,
+    response: Response,
+    owner_id: DbId | None = None,
+) -> list[ItemPublic]:
+    items = Item.all() if owner_id is None else Item.filter(owner_id=owner_id)
+    return await list_items_of(items, query, page, response)
+
+
+@router.post(
+    "/transfer",
+    response_model=list[ItemPublic],
+    responses=error_responses(401, 403, 404),
+    summary="Move items to another user, all or nothing",
+)
+async def transfer_items(user: CurrentUser, body: ItemTransfer) -> list[ItemPublic]:
+    """Every item must exist and be the caller's (unless a superuser), and the new owner
+    must exist; otherwise nothing moves. Items are answered in the order requested."""
+    try:
+        async with in_transaction() as connection:
+            items = await Item.filter(id__in=body.item_ids).select_for_update().using_db(connection)
+            if len(items) != len(body.item_ids):
+                raise ITEM_NOT_FOUND
+            if not user.is_superuser and any(item.owner_id != user.id for item in items):
+                raise FORBIDDEN
+            if (
+                not await User.filter(id=body.new_owner_id)
+                .select_for_update()
+                .using_db(connection)
+                .exists()
+            ):
+                raise USER_NOT_FOUND
+            now = timezone.now()
+            await (
+                Item.filter(id__in=body.item_ids)
+                .using_db(connection)
+                .update(owner_id=body.new_owner_id, updated_at=now)
+            )
+    except IntegrityError:  # the new owner was deleted after we looked
+        raise USER_NOT_FOUND from None
+    by_id = {item.id: item for item in items}
+    for item in items:
+        item.owner_id, item.updated_at = body.new_owner_id, now
+    return [ItemPublic.model_validate(by_id[item_id]) for item_id in body.item_ids]
+
+
+@router.get(
+    "/{item_id}",
+    response_model=ItemWithOwner | ItemPublic,
+    responses=error_responses(401, 404),
+    summary="One item",
+)
+async def read_item(_: CurrentUser, item_id: DbId, include: ItemInclude = None) -> ItemPublic:
+    items = Item.filter(id=item_id)
+    if include:
+        items = items.select_related("owner")
+    item = await items.first()
+    if item is None:
+        raise ITEM_NOT_FOUND
+    return _public(item, include)
+
+
+@router.patch(
+    "/{item_id}",
+    response_model=ItemPublic,
+    responses=error_responses(401, 403, 404),
+    summary="Change an item: its owner or a superuser",
+)
+async def update_item(user: CurrentUser, item_id: DbId, body: ItemUpdate) -> ItemPublic:
+    item = await _get_own_item(user, item_id)
+    await item.update_from_dict(body.model_dump(exclude_unset=True)).save()
+    return ItemPublic.model_validate(item)
+
+
+@router.delete(
+    "/{item_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=error_responses(401, 403, 404),
+    summary="Delete an item: its owner or a superuser",
+)
+async def delete_item(user: CurrentUser, item_id: DbId) -> None:
+    item = await _get_own_item(user, item_id)
+    await item.delete()

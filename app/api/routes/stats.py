@@ -1,0 +1,59 @@
+"""`/stats` and `/health`: answered by the database, never by loading rows into Python."""
+
+import asyncio
+
+from fastapi import APIRouter, status
+from fastapi.responses import JSONResponse
+from tortoise import connections
+from tortoise.functions import Count
+
+from app.api.deps import CurrentUser
+from app.api.errors import DATABASE_UNAVAILABLE, error_responses
+from app.models import Item
+from app.schemas.stats import Health, Stats, TopOwner
+
+router = APIRouter(tags=["stats"])
+
+# One round trip for the three totals; the same SQL runs on SQLite and PostgreSQL.
+TOTALS_SQL = """
+SELECT
+    (SELECT COUNT(*) FROM users) AS users,
+    (SELECT COUNT(*) FROM users WHERE is_active) AS active_users,
+    (SELECT COUNT(*) FROM items) AS items
+"""
+HEALTH_TIMEOUT_SECONDS = 3.0
+
+
+@router.get("/stats", response_model=Stats, responses=error_responses(401), summary="Totals")
+async def read_stats(_: CurrentUser) -> Stats:
+    (totals,) = await connections.get("default").execute_query_dict(TOTALS_SQL)
+    top_owners = (
+        await Item.annotate(items=Count("id"))
+        .group_by("owner_id")
+        .order_by("-items", "owner_id")
+        .limit(5)
+        .values("owner_id", "items")
+    )
+    return Stats(
+        **totals,
+        top_owners=[TopOwner(user_id=row["owner_id"], items=row["items"]) for row in top_owners],
+    )
+
+
+@router.get(
+    "/health",
+    response_model=Health,
+    responses={503: {"model": Health, "description": "The database is unreachable."}},
+    summary="Liveness and database reachability",
+)
+async def health() -> Health | JSONResponse:
+    try:
+        await asyncio.wait_for(
+            connections.get("default").execute_query("SELECT 1"), HEALTH_TIMEOUT_SECONDS
+        )
+    except DATABASE_UNAVAILABLE:
+        return JSONResponse(
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            content=Health(status="unavailable", database="unreachable").model_dump(),
+        )
+    return Health(status="ok", database="ok")

@@ -1,0 +1,49 @@
+"""The FastAPI application: routers, middleware, error handlers and the ORM's lifespan."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from tortoise.contrib.fastapi import RegisterTortoise
+
+from app.api.errors import install_error_handlers
+from app.api.routes import auth, items, stats, users
+from app.core.config import Settings, get_settings
+from app.db.config import tortoise_config
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    logging.basicConfig(level=settings.log_level)
+    if settings.sql_echo:  # like SQLAlchemy's echo=True: every statement with its values
+        logging.getLogger("tortoise.db_client").setLevel(logging.DEBUG)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The schema comes from the Aerich migrations, never from generate_schemas.
+        async with RegisterTortoise(app, config=tortoise_config(settings)):
+            yield
+
+    app = FastAPI(
+        title="Users and items",
+        version="1.0.0",
+        description="Reference REST service: FastAPI on Tortoise ORM, migrated with Aerich.",
+        lifespan=lifespan,
+        redirect_slashes=False,
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["*"],
+        allow_headers=["Authorization", "Content-Type", "If-Match"],
+        expose_headers=["X-Total-Count", "ETag", "Retry-After"],
+    )
+    install_error_handlers(app)
+    for module in (auth, users, items, stats):
+        app.include_router(module.router)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,7 @@
+"""All models, imported here so Tortoise and Aerich discover them from `app.models`."""
+
+from app.models.item import Item
+from app.models.login_failure import LoginFailure
+from app.models.user import User
+
+__all__ = ["Item", "LoginFailure", "User"]

@@ -1,0 +1,23 @@
+"""The `items` table, with the seed's column names."""
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Item(Model):
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=255, db_index=True)
+    description = fields.TextField(null=True)
+    owner: fields.ForeignKeyRelation["User"] = fields.ForeignKeyField(  # noqa: F821
+        "models.User", related_name="items", on_delete=fields.CASCADE, db_index=True
+    )
+    owner_id: int
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "items"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name

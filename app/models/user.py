@@ -1,0 +1,62 @@
+"""The `users` table, with the seed's column names."""
+
+from typing import Any
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class User(Model):
+    # Emails are stored lower-cased. Usernames keep their case but are unique
+    # case-insensitively through the `username_lower` shadow column.
+
+    id = fields.IntField(primary_key=True)
+    email = fields.CharField(max_length=255, unique=True)
+    username = fields.CharField(max_length=50, unique=True, null=True)
+    username_lower = fields.CharField(max_length=50, unique=True, null=True)
+    hashed_password = fields.CharField(max_length=255)
+    is_active = fields.BooleanField(default=True)
+    is_superuser = fields.BooleanField(default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    items: fields.ReverseRelation["Item"]  # noqa: F821
+
+    class Meta:
+        table = "users"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.email
+
+    async def save(self, *args: Any, **kwargs: Any) -> None:
+        """Keep the case-folded username in step with `username` on every write."""
+        self.email = self.email.lower()
+        self.username_lower = self.username.lower() if self.username else None
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "username" in update_fields:
+            kwargs["update_fields"] = [*update_fields, "username_lower"]
+        await super().save(*args, **kwargs)
+
+    @classmethod
+    async def conflict(
+        cls, email: str | None, username: str | None, exclude_id: int | None = None
+    ) -> str | None:
+        """The contract's message when `email` or `username` is taken by another account.
+
+        A check before writing gives the message; the unique constraints stay the guard
+        against races, and this is asked again when one of them fires.
+        """
+        others = cls.exclude(id=exclude_id) if exclude_id is not None else cls.all()
+        if email is not None and await others.filter(email=email.lower()).exists():
+            return "Email already registered"
+        if username is not None and await others.filter(username_lower=username.lower()).exists():
+            return "Username already taken"
+        return None
+
+    @classmethod
+    async def get_by_login(cls, login: str) -> "User | None":
+        """Find the account a login name refers to: an email, or else a username."""
+        if "@" in login:
+            return await cls.get_or_none(email=login.lower())
+        return await cls.get_or_none(username_lower=login.lower())

@@ -1,0 +1,41 @@
+"""Types shared by the request and response schemas."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+)
+
+INT32_MAX = 2**31 - 1
+
+# Ids are 32-bit integers in both databases: a larger number is invalid input, not a 500.
+DbId = Annotated[int, Field(ge=1, le=INT32_MAX)]
+
+# Text that reaches the database: PostgreSQL refuses NUL characters, so they are invalid input.
+NO_NUL = r"^[^\x00]*$"
+SafeText = Annotated[str, StringConstraints(pattern=NO_NUL)]
+
+# ISO 8601 with an explicit UTC offset: 2026-01-31T12:00:00.123456+00:00.
+UtcDatetime = Annotated[
+    datetime,
+    PlainSerializer(lambda value: value.astimezone(UTC).isoformat(), return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
+class ErrorDetail(BaseModel):
+    """FastAPI's error shape, for every error but request validation (422)."""
+
+    detail: str
+
+
+def drop_null_defaults(schema: dict[str, Any]) -> None:
+    """Optional fields of a PATCH body are absent, not null: hide the `default: null`."""
+    for prop in schema.get("properties", {}).values():
+        if prop.get("default", ...) is None:
+            del prop["default"]

@@ -1,0 +1,56 @@
+"""The Item resource as clients see it, and the bodies that change it."""
+
+from typing import TYPE_CHECKING, Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from app.schemas.common import NO_NUL, DbId, UtcDatetime, drop_null_defaults
+
+if TYPE_CHECKING:
+    from app.schemas.user import UserPublic
+
+ItemName = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=NO_NUL)]
+ItemDescription = Annotated[str, StringConstraints(max_length=10_000, pattern=NO_NUL)]
+
+
+class ItemCreate(BaseModel):
+    name: ItemName
+    description: ItemDescription | None = None
+
+
+class ItemUpdate(BaseModel):
+    """Any of the fields; `description: null` clears it. The owner changes only by transfer."""
+
+    model_config = ConfigDict(json_schema_extra=drop_null_defaults)
+
+    name: ItemName = None  # type: ignore[assignment]
+    description: ItemDescription | None = None
+
+
+class ItemTransfer(BaseModel):
+    item_ids: list[DbId] = Field(min_length=1, max_length=100)
+    new_owner_id: DbId
+
+    @field_validator("item_ids")
+    @classmethod
+    def _distinct(cls, item_ids: list[int]) -> list[int]:
+        if len(set(item_ids)) != len(item_ids):
+            raise ValueError("item_ids must be distinct")
+        return item_ids
+
+
+class ItemPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    description: str | None
+    owner_id: int
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+
+
+class ItemWithOwner(ItemPublic):
+    """An item with its owner, for `include=owner` (loaded by a join)."""
+
+    owner: "UserPublic"

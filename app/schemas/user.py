@@ -1,0 +1,71 @@
+"""The User resource as clients see it, and the bodies that create or change it."""
+
+from collections.abc import Iterable
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+from app.schemas.common import UtcDatetime, drop_null_defaults
+from app.schemas.item import ItemCreate, ItemPublic, ItemWithOwner
+
+Email = Annotated[EmailStr, AfterValidator(str.lower)]
+Username = Annotated[
+    str, StringConstraints(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_.\-]+$")
+]
+Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
+
+
+class UserCreate(BaseModel):
+    """Sign-up. Unknown fields such as `is_superuser` are ignored, never applied."""
+
+    email: Email
+    password: Password
+    username: Username | None = None
+    items: list[ItemCreate] = Field(default_factory=list, max_length=100)
+
+
+class UserUpdate(BaseModel):
+    """Any of the fields; `username: null` removes the username. Only a superuser may
+    change `is_active` or `is_superuser`."""
+
+    model_config = ConfigDict(json_schema_extra=drop_null_defaults)
+
+    email: Email = None  # type: ignore[assignment]
+    username: Username | None = None
+    password: Password = None  # type: ignore[assignment]
+    is_active: bool = None  # type: ignore[assignment]
+    is_superuser: bool = None  # type: ignore[assignment]
+
+
+class UserPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    username: str | None
+    is_active: bool
+    is_superuser: bool
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+
+
+class UserWithItems(UserPublic):
+    """A user with their items, for `include=items` (loaded by one prefetch query)."""
+
+    items: list[ItemPublic]
+
+    @field_validator("items", mode="before")
+    @classmethod
+    def _fetched_relation_to_list(cls, items: Iterable[object]) -> list[object]:
+        return list(items)
+
+
+ItemWithOwner.model_rebuild()

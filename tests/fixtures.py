@@ -1,0 +1,178 @@
+"""Fixtures: the migrated test database, the app through its real lifespan, users."""
+
+import logging
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from tortoise import connections
+
+from app.db import migrations
+from app.db.config import TORTOISE_ORM
+from app.main import create_app
+from app.models import User
+
+TABLES = ("items", "users", "login_failures")
+PASSWORD = "correct horse battery"
+
+
+def _is_postgres() -> bool:
+    return TORTOISE_ORM["connections"]["default"]["engine"] == "tortoise.backends.asyncpg"
+
+
+async def _server_connection() -> asyncpg.Connection:
+    return await asyncpg.connect(os.environ["TEST_DATABASE_URL"])
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def migrated_database() -> AsyncIterator[None]:
+    """Create the run's database (PostgreSQL) and build its schema with the migrations."""
+    name = TORTOISE_ORM["connections"]["default"]["credentials"].get("database")
+    if _is_postgres():
+        server = await _server_connection()
+        await server.execute(f'CREATE DATABASE "{name}"')
+        await server.close()
+    await migrations.upgrade(TORTOISE_ORM)
+    yield
+    if _is_postgres():
+        server = await _server_connection()
+        await server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await server.close()
+
+
+async def empty_tables() -> None:
+    connection = connections.get("default")
+    if _is_postgres():
+        await connection.execute_script(
+            f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"
+        )
+    else:
+        names = ", ".join(f"'{table}'" for table in TABLES)
+        await connection.execute_script(
+            "".join(f"DELETE FROM {table};" for table in TABLES)
+            + f"DELETE FROM sqlite_sequence WHERE name IN ({names});"
+        )
+
+
+def _assert_no_password_hash(response: httpx.Response) -> None:
+    """Every response of every test: no password or hash ever leaves the service."""
+    body = response.read().decode(errors="replace")
+    assert "hashed_password" not in body
+    assert "$argon2" not in body and "$2b$" not in body
+
+
+async def _check_response(response: httpx.Response) -> None:
+    await response.aread()
+    _assert_no_password_hash(response)
+
+
+@pytest.fixture
+async def app() -> AsyncIterator[FastAPI]:
+    application = create_app()
+    async with LifespanManager(application):
+        await empty_tables()
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport,
+        base_url="http://testserver",
+        event_hooks={"response": [_check_response]},
+    ) as http:
+        yield http
+
+
+@dataclass
+class Account:
+    """A signed-up user as the tests see it: the API's JSON and a bearer header."""
+
+    user: dict[str, Any]
+    headers: dict[str, str]
+    password: str = PASSWORD
+
+    @property
+    def id(self) -> int:
+        return self.user["id"]
+
+
+MakeAccount = Callable[..., Awaitable[Account]]
+
+
+async def login(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> str:
+    response = await client.post("/auth/token", data={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"]
+
+
+@pytest.fixture
+def make_account(client: httpx.AsyncClient) -> MakeAccount:
+    """Sign up through the API and sign in; `superuser=True` promotes in the database."""
+    counter = 0
+
+    async def make(
+        email: str | None = None, superuser: bool = False, **fields: Any
+    ) -> Account:
+        nonlocal counter
+        counter += 1
+        email = email or f"user{counter}@example.com"
+        response = await client.post(
+            "/users/", json={"email": email, "password": PASSWORD, **fields}
+        )
+        assert response.status_code == 201, response.text
+        user = response.json()
+        if superuser:
+            await User.filter(id=user["id"]).update(is_superuser=True)
+            user["is_superuser"] = True
+        token = await login(client, email)
+        return Account(user=user, headers={"Authorization": f"Bearer {token}"})
+
+    return make
+
+
+@pytest.fixture
+async def alice(make_account: MakeAccount) -> Account:
+    return await make_account("alice@example.com", username="alice")
+
+
+@pytest.fixture
+async def bob(make_account: MakeAccount) -> Account:
+    return await make_account("bob@example.com", username="bob")
+
+
+@pytest.fixture
+async def admin(make_account: MakeAccount) -> Account:
+    return await make_account("admin@example.com", superuser=True)
+
+
+class QueryCounter(logging.Handler):
+    """Counts the SQL statements Tortoise sends, from its debug log."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.statements: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE")):
+            self.statements.append(message)
+
+
+@pytest.fixture
+def query_counter() -> Iterator[QueryCounter]:
+    logger = logging.getLogger("tortoise.db_client")
+    counter = QueryCounter()
+    previous = logger.level
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(counter)
+    yield counter
+    logger.removeHandler(counter)
+    logger.setLevel(previous)

@@ -33,7 +33,7 @@ os.environ.update(
 )
 
 
-def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001
+def pytest_sessionfinish(session, exitstatus):
     if _SQLITE_DIR:
         shutil.rmtree(_SQLITE_DIR, ignore_errors=True)
 

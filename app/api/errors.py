@@ -6,6 +6,8 @@ from typing import Any
 
 import asyncpg
 from fastapi import FastAPI, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from tortoise.exceptions import DBConnectionError
 
@@ -56,6 +58,12 @@ async def database_unavailable(request: Request, exc: Exception) -> JSONResponse
     )
 
 
+async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """FastAPI's 422 list of errors, without echoing the input: it may be a password."""
+    errors = [{k: v for k, v in error.items() if k != "input"} for error in exc.errors()]
+    return JSONResponse(status_code=422, content={"detail": jsonable_encoder(errors)})
+
+
 async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     """A bug: log it with its traceback, tell the client nothing about the internals."""
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -63,6 +71,7 @@ async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, validation_error)
     for exc_type in DATABASE_UNAVAILABLE:
         app.add_exception_handler(exc_type, database_unavailable)
     app.add_exception_handler(Exception, unexpected_error)

@@ -1,0 +1,63 @@
+# The API image: migrations are applied at start, then uvicorn serves on 0.0.0.0:8000.
+#
+#   docker build -t tortoise-service .
+#   docker run --rm -p 8000:8000 tortoise-service        # SQLite in /app/data (throwaway)
+#   docker run --rm -p 8000:8000 -v app-data:/app/data tortoise-service  # SQLite, kept
+#
+# In production, point DATABASE_URL at PostgreSQL and set ENVIRONMENT=production and a
+# random SECRET_KEY of at least 32 characters (the app refuses to start otherwise):
+#
+#   docker run -p 8000:8000 -e ENVIRONMENT=production -e SECRET_KEY=... \
+#       -e DATABASE_URL=postgres://user:password@db:5432/app tortoise-service
+#
+# Instances that start together are safe: on PostgreSQL the migrations run under an
+# advisory lock. Admin commands run in a live container:
+#   docker exec <container> python -m app createsuperuser --email ... --password ...
+
+# ---- builder: the dependencies, in a virtualenv copied whole into the final image ----
+FROM python:3.11.17-slim-bookworm AS builder
+
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /opt/venv
+WORKDIR /build
+
+# Only pyproject.toml: this layer is rebuilt when the dependencies change, not the code.
+# The project itself is not installed; it runs from /app (see migrations below).
+COPY pyproject.toml ./
+RUN python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"], sep="\n")' > requirements.txt \
+    && /opt/venv/bin/pip install --no-cache-dir -r requirements.txt
+
+# ---- runtime ----
+FROM python:3.11.17-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PATH="/opt/venv/bin:$PATH" \
+    HOST=0.0.0.0 \
+    PORT=8000
+
+RUN groupadd --system --gid 10001 app \
+    && useradd --system --no-log-init --uid 10001 --gid app --home-dir /app --shell /usr/sbin/nologin app
+
+COPY --from=builder /opt/venv /opt/venv
+
+WORKDIR /app
+# The code stays root-owned (read-only to the app). The app finds migrations/ next to the
+# package (app/db/migrations.py), so both live in /app; `python -m app` runs from here.
+COPY app ./app
+COPY migrations ./migrations
+COPY --chmod=755 scripts/start.sh ./scripts/start.sh
+# Default DATABASE_URL is sqlite://data/app.sqlite3, relative to /app: the one writable dir.
+RUN python -m compileall -q app migrations \
+    && mkdir data \
+    && chown app:app data
+
+# Numeric, so runtimes (e.g. Kubernetes runAsNonRoot) can tell it is not root.
+USER 10001:10001
+EXPOSE 8000
+
+# No curl in slim: ask /health (200 only when the database answers) with the stdlib.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ.get('PORT', '8000')}/health\", timeout=4)"]
+
+ENTRYPOINT ["/app/scripts/start.sh"]

@@ -1,0 +1,44 @@
+# Two commands from a fresh clone: `make run` and `make test`. Everything else is optional.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test lint format migrate migration clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Serve the API on HOST:PORT (127.0.0.1:8000), after migrating DATABASE_URL (SQLite by default).
+run: $(STAMP)
+	$(BIN)/python -m app migrate
+	$(BIN)/python -m app serve
+
+## Run the test suite (SQLite; set TEST_DATABASE_URL=postgres://... for PostgreSQL).
+test: $(STAMP)
+	$(BIN)/pytest
+
+## Lint and check formatting, as CI does.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## Apply pending migrations (guarded by an advisory lock on PostgreSQL).
+migrate: $(STAMP)
+	$(BIN)/python -m app migrate
+
+## Generate a migration from model changes: make migration name=add_something
+migration: $(STAMP)
+	$(BIN)/aerich migrate --name $(name)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,8 @@
+#!/bin/sh
+# Container entrypoint: apply pending migrations (waiting for the database), then serve.
+# `exec` replaces this shell with the server, so the SIGTERM of `docker stop` reaches
+# uvicorn, which shuts down gracefully. A failed migration aborts the start (`set -e`).
+set -eu
+
+python -m app migrate
+exec python -m app serve

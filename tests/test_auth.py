@@ -1,0 +1,183 @@
+"""`POST /auth/token` and bearer-token checks on every protected route."""
+
+from datetime import UTC, datetime, timedelta
+
+import bcrypt
+import jwt
+import pytest
+from passlib.context import CryptContext
+
+from app.core.config import get_settings
+from app.core.security import create_access_token
+from app.models import LoginFailure, User
+from tests.fixtures import PASSWORD
+
+
+async def _login(client, username, password=PASSWORD):
+    return await client.post("/auth/token", data={"username": username, "password": password})
+
+
+@pytest.mark.parametrize("username", ["alice@example.com", "ALICE@EXAMPLE.COM", "alice", "ALICE"])
+async def test_login_by_email_or_username_in_any_case(client, alice, username):
+    response = await _login(client, username)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "bearer"
+    me = await client.get("/users/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.json()["id"] == alice.id
+
+
+async def test_wrong_password_and_unknown_account_get_the_same_401(client, alice):
+    wrong = await _login(client, "alice@example.com", "wrong password")
+    unknown = await _login(client, "nobody@example.com", "wrong password")
+
+    for response in (wrong, unknown):
+        assert response.status_code == 401
+        assert response.json() == {"detail": "Incorrect email or password"}
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_unknown_account_still_costs_a_password_verification(client, monkeypatch):
+    """So response time does not tell which emails are registered."""
+    calls = []
+    original = CryptContext.verify
+
+    def counting_verify(self, *args, **kwargs):
+        calls.append(args)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(CryptContext, "verify", counting_verify)
+
+    response = await _login(client, "nobody@example.com", "whatever password")
+
+    assert response.status_code == 401
+    assert len(calls) == 1
+
+
+async def test_inactive_account_right_password_is_400_wrong_password_is_401(client, alice):
+    await User.filter(id=alice.id).update(is_active=False)
+
+    right = await _login(client, "alice@example.com")
+    wrong = await _login(client, "alice@example.com", "not the password")
+
+    assert (right.status_code, right.json()) == (400, {"detail": "Inactive user"})
+    assert (wrong.status_code, wrong.json()) == (401, {"detail": "Incorrect email or password"})
+
+
+async def test_login_form_fields_are_required(client):
+    response = await client.post("/auth/token", data={"username": "a@example.com"})
+
+    assert response.status_code == 422
+
+
+async def test_repeated_failures_get_429_with_retry_after_whatever_the_case(client, alice):
+    limit = get_settings().login_max_failures
+    spellings = ["alice@example.com", "ALICE@example.com", "Alice@Example.Com", "alice"]
+    for attempt in range(limit):
+        response = await _login(client, spellings[attempt % len(spellings)], "bad password")
+        assert response.status_code == 401
+
+    blocked = await _login(client, "ALICE@EXAMPLE.COM", "bad password")
+    blocked_even_with_right_password = await _login(client, "alice@example.com")
+
+    for response in (blocked, blocked_even_with_right_password):
+        assert response.status_code == 429
+        assert int(response.headers["Retry-After"]) > 0
+        assert "detail" in response.json()
+
+
+async def test_lockout_ends_when_the_window_has_passed(client, alice):
+    for _ in range(get_settings().login_max_failures):
+        await _login(client, "alice@example.com", "bad password")
+    window = timedelta(seconds=get_settings().login_failure_window_seconds + 1)
+    await LoginFailure.all().update(window_started_at=datetime.now(UTC) - window)
+
+    response = await _login(client, "alice@example.com")
+
+    assert response.status_code == 200
+
+
+async def test_a_successful_login_resets_the_failure_count(client, alice):
+    limit = get_settings().login_max_failures
+    for _ in range(limit - 1):
+        await _login(client, "alice@example.com", "bad password")
+    assert (await _login(client, "alice@example.com")).status_code == 200
+
+    for _ in range(limit - 1):
+        assert (await _login(client, "alice@example.com", "bad password")).status_code == 401
+    assert (await _login(client, "alice@example.com")).status_code == 200
+
+
+async def test_failures_for_one_account_do_not_lock_another(client, alice, bob):
+    for _ in range(get_settings().login_max_failures + 1):
+        await _login(client, "alice@example.com", "bad password")
+
+    assert (await _login(client, "bob@example.com")).status_code == 200
+
+
+async def test_bcrypt_hash_is_verified_and_rehashed_to_argon2_on_login(client, alice):
+    legacy = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
+    await User.filter(id=alice.id).update(hashed_password=legacy)
+
+    response = await _login(client, "alice@example.com")
+
+    assert response.status_code == 200
+    stored = (await User.get(id=alice.id)).hashed_password
+    assert stored.startswith("$argon2id$")
+    assert (await _login(client, "alice@example.com")).status_code == 200
+
+
+# --- bearer tokens ------------------------------------------------------------------------
+
+
+def _token(user_id, *, secret=None, **overrides):
+    now = datetime.now(UTC)
+    claims = {"sub": str(user_id), "iat": now, "exp": now + timedelta(minutes=5), **overrides}
+    return jwt.encode(claims, secret or get_settings().secret_key, algorithm="HS256")
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "Bearer",
+        "Bearer not-a-jwt",
+        "Basic dXNlcjpwYXNz",
+        "tampered",
+        "expired",
+        "wrong-secret",
+        "no-exp",
+    ],
+)
+async def test_bad_tokens_get_401_with_www_authenticate(client, alice, authorization):
+    forged = {
+        "tampered": create_access_token(alice.id)[:-4] + "AAAA",
+        "expired": _token(alice.id, exp=datetime.now(UTC) - timedelta(seconds=1)),
+        "wrong-secret": _token(alice.id, secret="another-secret-that-is-long-enough-0000"),
+        "no-exp": jwt.encode({"sub": str(alice.id)}, get_settings().secret_key, "HS256"),
+    }
+    if authorization in forged:
+        authorization = f"Bearer {forged[authorization]}"
+    headers = {"Authorization": authorization} if authorization else {}
+
+    response = await client.get("/users/me", headers=headers)
+
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_token_of_a_deleted_user_is_401(client, alice):
+    await User.filter(id=alice.id).delete()
+
+    response = await client.get("/users/me", headers=alice.headers)
+
+    assert response.status_code == 401
+
+
+async def test_token_of_a_deactivated_user_is_401(client, alice, admin):
+    await client.patch(f"/users/{alice.id}", json={"is_active": False}, headers=admin.headers)
+
+    response = await client.get("/items/", headers=alice.headers)
+
+    assert response.status_code == 401

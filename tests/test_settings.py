@@ -1,5 +1,8 @@
 """Settings refuse to run production on a guessable secret."""
 
+import re
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -22,3 +25,10 @@ def test_cors_origins_are_read_as_a_comma_separated_list(monkeypatch):
     monkeypatch.setenv("CORS_ORIGINS", "https://a.example, https://b.example")
 
     assert Settings().cors_origins == ["https://a.example", "https://b.example"]
+
+
+def test_env_example_documents_every_setting():
+    example = (Path(__file__).resolve().parents[1] / ".env.example").read_text()
+    documented = set(re.findall(r"^([A-Z0-9_]+)=", example, flags=re.MULTILINE))
+
+    assert documented == {name.upper() for name in Settings.model_fields}

@@ -11,8 +11,11 @@
 #       -e DATABASE_URL=postgres://user:password@db:5432/app tortoise-service
 #
 # Instances that start together are safe: on PostgreSQL the migrations run under an
-# advisory lock. Admin commands run in a live container:
-#   docker exec <container> python -m app createsuperuser --email ... --password ...
+# advisory lock. Admin commands run after the migrations, in place of the server:
+#   docker run --rm -e DATABASE_URL=... tortoise-service \
+#       python -m app createsuperuser --email ... --password ...
+# Behind a reverse proxy, set FORWARDED_ALLOW_IPS to its address so that client
+# addresses (and so login throttling) come from X-Forwarded-For.
 
 # ---- builder: the dependencies, in a virtualenv copied whole into the final image ----
 FROM python:3.11.17-slim-bookworm AS builder

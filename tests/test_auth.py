@@ -181,3 +181,31 @@ async def test_token_of_a_deactivated_user_is_401(client, alice, admin):
     response = await client.get("/items/", headers=alice.headers)
 
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/users/"),
+        ("get", "/users/me"),
+        ("get", "/users/1"),
+        ("patch", "/users/1"),
+        ("delete", "/users/1"),
+        ("get", "/users/1/items"),
+        ("post", "/items/"),
+        ("get", "/items/"),
+        ("get", "/items/1"),
+        ("patch", "/items/1"),
+        ("delete", "/items/1"),
+        ("post", "/items/transfer"),
+        ("get", "/stats"),
+    ],
+)
+async def test_anonymous_callers_get_401_everywhere_but_signup_login_and_health(
+    client, alice, method, path
+):
+    response = await client.request(method, path, json={})
+
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert await User.exists(id=alice.id)

@@ -15,6 +15,9 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    # Proxies whose X-Forwarded-For / -Proto are believed (comma-separated, or "*").
+    # The client address decides login throttling, so never trust every caller.
+    forwarded_allow_ips: str = "127.0.0.1"
     environment: Literal["development", "test", "production"] = "development"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

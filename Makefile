@@ -23,10 +23,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest
 
-## Lint and check formatting, as CI does.
+## Lint the code, its formatting and the Dockerfile, as CI does.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint Dockerfile
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

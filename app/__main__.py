@@ -25,8 +25,22 @@ async def _migrate(wait_seconds: float) -> int:
     except DATABASE_UNAVAILABLE as exc:
         print(f"error: database unreachable after {wait_seconds:g}s: {exc!r}", file=sys.stderr)
         return 1
+    except migrations.MigrationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     print("\n".join(f"Applied {name}" for name in applied) or "Database is up to date")
     return 0
+
+
+async def _migrations_status() -> int:
+    """For deploys that wait for the schema: exit 0 only when every migration is applied."""
+    applied, pending = await migrations.status(TORTOISE_ORM)
+    for name in applied:
+        print(f"[x] {name}")
+    for name in pending:
+        print(f"[ ] {name}")
+    print("at head" if not pending else f"{len(pending)} pending")
+    return 0 if not pending else 1
 
 
 async def _create_superuser(email: str, password: str) -> int:
@@ -78,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     migrate = commands.add_parser("migrate", help="wait for the database, apply migrations")
     migrate.add_argument("--wait", type=float, default=30.0, help="seconds to wait for the DB")
+    status = commands.add_parser("migrations", help="show which migrations are applied")
+    status.add_argument("action", choices=["status"])
     create = commands.add_parser("createsuperuser", help="create or promote a superuser")
     create.add_argument("--email", required=True)
     create.add_argument("--password", required=True)
@@ -86,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "migrate":
         return asyncio.run(_migrate(args.wait))
+    if args.command == "migrations":
+        return asyncio.run(_migrations_status())
     if args.command == "createsuperuser":
         return asyncio.run(_create_superuser(args.email, args.password))
     return _serve()

@@ -1,35 +1,15 @@
 """`python -m app` management commands, run as real processes."""
 
-import asyncio
-import os
 import sqlite3
-import sys
-from pathlib import Path
 
 import pytest
 
 from app.models import User
-
-REPO = Path(__file__).resolve().parents[1]
-
-
-async def _run(*args: str, **env: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "app",
-        *args,
-        cwd=REPO,
-        env={**os.environ, **env},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    return process.returncode, out.decode(), err.decode()
+from tests.support import manage
 
 
 async def test_createsuperuser_creates_an_account_that_can_sign_in(client):
-    code, out, _ = await _run(
+    code, out, _ = await manage(
         "createsuperuser", "--email", "Root@Example.com", "--password", "s3cret-pass"
     )
 
@@ -43,7 +23,7 @@ async def test_createsuperuser_creates_an_account_that_can_sign_in(client):
 
 
 async def test_createsuperuser_promotes_an_existing_account(client, alice):
-    code, out, _ = await _run(
+    code, out, _ = await manage(
         "createsuperuser", "--email", "ALICE@example.com", "--password", "whatever1"
     )
 
@@ -57,7 +37,7 @@ async def test_createsuperuser_promotes_an_existing_account(client, alice):
     ("email", "password"), [("not-an-email", "long enough"), ("ok@example.com", "short")]
 )
 async def test_createsuperuser_rejects_bad_input_with_a_message(client, email, password):
-    code, _, err = await _run("createsuperuser", "--email", email, "--password", password)
+    code, _, err = await manage("createsuperuser", "--email", email, "--password", password)
 
     assert code != 0 and err.startswith("error:")
     assert await User.all().count() == 0
@@ -66,8 +46,8 @@ async def test_createsuperuser_rejects_bad_input_with_a_message(client, email, p
 async def test_migrate_builds_an_empty_sqlite_database_and_is_idempotent(tmp_path):
     url = f"sqlite://{tmp_path}/fresh.sqlite3"
 
-    first = await _run("migrate", DATABASE_URL=url)
-    second = await _run("migrate", DATABASE_URL=url)
+    first = await manage("migrate", DATABASE_URL=url)
+    second = await manage("migrate", DATABASE_URL=url)
 
     assert first[0] == 0 and "Applied 0_" in first[1]
     assert second[0] == 0 and "up to date" in second[1]
@@ -77,7 +57,7 @@ async def test_migrate_builds_an_empty_sqlite_database_and_is_idempotent(tmp_pat
 
 
 async def test_migrate_gives_up_on_an_unreachable_database_with_a_message():
-    code, _, err = await _run(
+    code, _, err = await manage(
         "migrate", "--wait", "1", DATABASE_URL="postgres://postgres@127.0.0.1:1/nowhere"
     )
 

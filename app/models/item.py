@@ -14,6 +14,8 @@ class Item(Model):
     owner_id: int
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
+    # Bumped by every change, in the same UPDATE that checks it: the ETag / If-Match value.
+    version = fields.IntField(default=1, db_default=1)
 
     class Meta:
         table = "items"

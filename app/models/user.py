@@ -19,6 +19,10 @@ class User(Model):
     is_superuser = fields.BooleanField(default=False)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
+    # Bumped by every change, in the same UPDATE that checks it: the ETag / If-Match value.
+    version = fields.IntField(default=1, db_default=1)
+    # Bumped when a password changes or the account is deactivated: older tokens stop working.
+    token_version = fields.IntField(default=0, db_default=0)
 
     items: fields.ReverseRelation["Item"]  # noqa: F821
 

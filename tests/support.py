@@ -1,0 +1,73 @@
+"""Helpers for tests that run commands and read databases directly, outside the app."""
+
+import asyncio
+import os
+import sqlite3
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, closing
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+COMMAND_TIMEOUT_SECONDS = 120
+
+
+async def run(*argv: str, **env: str) -> tuple[int, str, str]:
+    """Run a command from the repository root; returns (exit code, stdout, stderr)."""
+    process = await asyncio.create_subprocess_exec(
+        *argv,
+        cwd=REPO,
+        env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=COMMAND_TIMEOUT_SECONDS)
+    return process.returncode, out.decode(), err.decode()
+
+
+async def manage(*args: str, **env: str) -> tuple[int, str, str]:
+    """`python -m app ...`"""
+    return await run(sys.executable, "-m", "app", *args, **env)
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgres://", "asyncpg://"))
+
+
+async def query(url: str, sql: str) -> list[tuple[Any, ...]]:
+    """Run one statement with the bare driver; rows as tuples."""
+    if is_postgres(url):
+        connection = await asyncpg.connect(url)
+        try:
+            return [tuple(row) for row in await connection.fetch(sql)]
+        finally:
+            await connection.close()
+    with closing(sqlite3.connect(url.removeprefix("sqlite://"))) as connection:
+        rows = connection.execute(sql).fetchall()
+        connection.commit()
+        return rows
+
+
+@asynccontextmanager
+async def scratch_database(tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database of the suite's kind, dropped afterwards; yields its URL."""
+    server = os.environ.get("TEST_DATABASE_URL")
+    if not server:
+        yield f"sqlite://{tmp_path}/scratch-{uuid.uuid4().hex[:8]}.sqlite3"
+        return
+    name = f"scratch_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(server)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()

@@ -37,9 +37,9 @@ format: $(STAMP)
 migrate: $(STAMP)
 	$(BIN)/python -m app migrate
 
-## Generate a migration from model changes: make migration name=add_something
+## Write one migration (SQLite and PostgreSQL) for model changes: make migration name=add_x
 migration: $(STAMP)
-	$(BIN)/aerich migrate --name $(name)
+	$(BIN)/python -m app makemigration $(name)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -72,6 +72,20 @@ async def _create_superuser(email: str, password: str) -> int:
         await Tortoise.close_connections()
 
 
+def _make_migration(name: str) -> int:
+    from app.db.makemigration import MakeMigrationError, make_migration
+
+    try:
+        path = make_migration(name)
+    except MakeMigrationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"Wrote {path}; review it, then run the tests on both databases" if path else "No changes"
+    )
+    return 0
+
+
 def _serve() -> int:
     import uvicorn
 
@@ -94,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     migrate.add_argument("--wait", type=float, default=30.0, help="seconds to wait for the DB")
     status = commands.add_parser("migrations", help="show which migrations are applied")
     status.add_argument("action", choices=["status"])
+    make = commands.add_parser("makemigration", help="write a migration for model changes")
+    make.add_argument("name", help="what the migration does, e.g. add_item_color")
     create = commands.add_parser("createsuperuser", help="create or promote a superuser")
     create.add_argument("--email", required=True)
     create.add_argument("--password", required=True)
@@ -104,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_migrate(args.wait))
     if args.command == "migrations":
         return asyncio.run(_migrations_status())
+    if args.command == "makemigration":
+        return _make_migration(args.name)
     if args.command == "createsuperuser":
         return asyncio.run(_create_superuser(args.email, args.password))
     return _serve()

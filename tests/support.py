@@ -20,11 +20,11 @@ BIN = Path(sys.executable).parent
 COMMAND_TIMEOUT_SECONDS = 120
 
 
-async def run(*argv: str, **env: str) -> tuple[int, str, str]:
-    """Run a command from the repository root; returns (exit code, stdout, stderr)."""
+async def run(*argv: str, cwd: Path = REPO, **env: str) -> tuple[int, str, str]:
+    """Run a command (from the repository root by default); returns (code, stdout, stderr)."""
     process = await asyncio.create_subprocess_exec(
         *argv,
-        cwd=REPO,
+        cwd=cwd,
         env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", **env},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -33,9 +33,9 @@ async def run(*argv: str, **env: str) -> tuple[int, str, str]:
     return process.returncode, out.decode(), err.decode()
 
 
-async def manage(*args: str, **env: str) -> tuple[int, str, str]:
+async def manage(*args: str, cwd: Path = REPO, **env: str) -> tuple[int, str, str]:
     """`python -m app ...`"""
-    return await run(sys.executable, "-m", "app", *args, **env)
+    return await run(sys.executable, "-m", "app", *args, cwd=cwd, **env)
 
 
 def is_postgres(url: str) -> bool:

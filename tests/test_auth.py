@@ -1,5 +1,6 @@
 """`POST /auth/token` and bearer-token checks on every protected route."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import bcrypt
@@ -209,3 +210,66 @@ async def test_anonymous_callers_get_401_everywhere_but_signup_login_and_health(
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == "Bearer"
     assert await User.exists(id=alice.id)
+
+
+# --- hostile login input: a 401, never a 500 ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [
+        ("al\x00ice", PASSWORD),
+        ("a\x00@example.com", PASSWORD),
+        ("a" * 51, PASSWORD),
+        ("a" * 300 + "@example.com", PASSWORD),
+        ("alice", "p" * 5000),
+        ("nobody@example.com", "p" * 5000),
+        ("alice", "nul\x00in password"),
+    ],
+)
+async def test_odd_login_input_is_a_plain_401(client, alice, username, password):
+    response = await _login(client, username, password)
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Incorrect email or password"}
+
+
+@pytest.mark.parametrize("password", ["p" * 100, "nul\x00in password"])
+async def test_legacy_bcrypt_account_with_odd_password_gets_401(client, alice, password):
+    legacy = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
+    await User.filter(id=alice.id).update(hashed_password=legacy)
+
+    response = await _login(client, "alice", password)
+
+    assert response.status_code == 401
+
+
+async def test_legacy_bcrypt_password_over_72_bytes_still_signs_in(client, alice):
+    """bcrypt only ever read 72 bytes; bcrypt 5 refuses more, so we give it those 72."""
+    long_password = "correct horse battery staple " * 4
+    legacy = bcrypt.hashpw(long_password.encode()[:72], bcrypt.gensalt(rounds=4)).decode()
+    await User.filter(id=alice.id).update(hashed_password=legacy)
+
+    response = await _login(client, "alice", long_password)
+
+    assert response.status_code == 200
+    assert (await User.get(id=alice.id)).hashed_password.startswith("$argon2")
+    assert (await _login(client, "alice", long_password)).status_code == 200
+
+
+async def test_parallel_wrong_guesses_cannot_slip_past_the_limit(client, alice):
+    limit = get_settings().login_max_failures
+
+    responses = await asyncio.gather(
+        *(_login(client, "alice@example.com", f"guess {n}") for n in range(4 * limit))
+    )
+
+    statuses = [r.status_code for r in responses]
+    assert statuses.count(401) == limit
+    assert statuses.count(429) == 3 * limit
+
+
+async def test_token_naming_an_out_of_range_user_id_is_401(client):
+    response = await client.get("/users/me", headers={"Authorization": f"Bearer {_token(2**40)}"})
+
+    assert response.status_code == 401

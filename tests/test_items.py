@@ -1,5 +1,6 @@
 """`/items`: creating, listing, reading, changing, deleting and transferring items."""
 
+import asyncio
 from datetime import datetime
 
 import pytest
@@ -328,3 +329,48 @@ async def test_transfer_requires_a_token(client):
     response = await client.post("/items/transfer", json={"item_ids": [1], "new_owner_id": 1})
 
     assert response.status_code == 401
+
+
+async def test_transfer_ids_must_be_integers_not_booleans_or_strings(client, alice, bob):
+    item = await _create(client, alice)
+
+    as_bool = await client.post(
+        "/items/transfer", json={"item_ids": [True], "new_owner_id": bob.id}, headers=alice.headers
+    )
+    as_text = await client.post(
+        "/items/transfer",
+        json={"item_ids": [str(item["id"])], "new_owner_id": bob.id},
+        headers=alice.headers,
+    )
+
+    assert as_bool.status_code == 422 and as_text.status_code == 422
+    assert await _owners([item["id"]]) == {item["id"]: alice.id}
+
+
+async def test_a_rename_racing_a_transfer_never_undoes_the_transfer(client, alice, bob):
+    items = [await _create(client, alice, name=f"i{n}") for n in range(10)]
+
+    await asyncio.gather(
+        *(
+            client.patch(f"/items/{item['id']}", json={"name": "renamed"}, headers=alice.headers)
+            for item in items
+        ),
+        client.post(
+            "/items/transfer",
+            json={"item_ids": [item["id"] for item in items], "new_owner_id": bob.id},
+            headers=alice.headers,
+        ),
+    )
+
+    stored = await Item.filter(id__in=[item["id"] for item in items])
+    assert {item.owner_id for item in stored} == {bob.id}
+
+
+@pytest.mark.parametrize("body", [b'{"name": ', b"\xff\xfe", b"[" * 100_000])
+async def test_unparseable_bodies_are_4xx(client, alice, body):
+    response = await client.post(
+        "/items/", content=body, headers={**alice.headers, "Content-Type": "application/json"}
+    )
+
+    assert response.status_code in (400, 422)
+    assert await Item.all().count() == 0

@@ -19,7 +19,7 @@ from tortoise.utils import get_schema_sql
 
 from app.db.migrations import MIGRATIONS_DIR, split_statements
 from tests import schema
-from tests.support import is_postgres, manage, query, run, scratch_database
+from tests.support import REPO, is_postgres, manage, query, run, scratch_database
 
 MIGRATION_FILES = sorted(
     (p.name for p in (MIGRATIONS_DIR / "models").glob("[0-9]*_*.py")),
@@ -240,3 +240,59 @@ async def test_three_concurrent_upgrades_apply_each_migration_exactly_once(tmp_p
         versions = await query(url, "SELECT version, COUNT(*) FROM aerich GROUP BY version")
         assert sorted(versions) == sorted((name, 1) for name in [*MIGRATION_FILES, slow])
         assert await query(url, 'SELECT COUNT(*) FROM "deploy_runs"') == [(1,)]
+
+
+# --- writing migrations -------------------------------------------------------------------
+
+
+def _project_copy(tmp_path: Path, model_edit: tuple[str, str]) -> Path:
+    """The app and its migrations in a scratch folder, with one model edited."""
+    copy = tmp_path / "project"
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(REPO / "app", copy / "app", ignore=ignore)
+    shutil.copytree(MIGRATIONS_DIR, copy / "migrations", ignore=ignore)
+    shutil.copy(REPO / "pyproject.toml", copy)
+    model = copy / "app" / "models" / "item.py"
+    old, new = model_edit
+    assert old in model.read_text()
+    model.write_text(model.read_text().replace(old, new))
+    return copy
+
+
+async def test_makemigration_writes_one_file_that_migrates_both_databases(tmp_path):
+    version_field = "    version = fields.IntField(default=1, db_default=1)\n"
+    copy = _project_copy(
+        tmp_path,
+        (version_field, version_field + "    color = fields.CharField(max_length=20, null=True)\n"),
+    )
+
+    code, out, err = await manage("makemigration", "add_item_color", cwd=copy)
+
+    assert code == 0, out + err
+    (written,) = (copy / "migrations" / "models").glob("*_add_item_color.py")
+    assert written.name.startswith(f"{len(MIGRATION_FILES)}_")
+    assert 'ADD "color" VARCHAR(20)' in written.read_text()
+    async with scratch_database(tmp_path) as url:
+        assert (await manage("migrate", cwd=copy, DATABASE_URL=url))[0] == 0
+        assert "color" in (await schema.describe(url))["items"]["columns"]
+        status = await manage("migrations", "status", cwd=copy, DATABASE_URL=url)
+        assert status[0] == 0
+    again = await manage("makemigration", "nothing_new", cwd=copy)
+    assert again[0] == 0 and "No changes" in again[1]
+
+
+async def test_makemigration_refuses_what_aerich_cannot_write_for_sqlite(tmp_path):
+    copy = _project_copy(
+        tmp_path,
+        (
+            "fields.CharField(max_length=255, db_index=True)",
+            "fields.CharField(max_length=300, db_index=True)",
+        ),
+    )
+
+    code, _, err = await manage("makemigration", "longer_names", cwd=copy)
+
+    assert code == 1 and "sqlite" in err.lower()
+    assert sorted(p.name for p in (copy / "migrations" / "models").glob("[0-9]*.py")) == sorted(
+        MIGRATION_FILES
+    )

@@ -456,3 +456,32 @@ async def test_superuser_deletes_any_user_and_404_when_missing(client, admin, bo
 
     assert deleted.status_code == 204
     assert again.status_code == 404 and again.json() == {"detail": "User not found"}
+
+
+async def test_deactivation_racing_the_users_own_change_is_never_undone(client, alice, admin):
+    await asyncio.gather(
+        client.patch(f"/users/{alice.id}", json={"is_active": False}, headers=admin.headers),
+        *(
+            client.patch(
+                f"/users/{alice.id}", json={"username": f"alice{n}"}, headers=alice.headers
+            )
+            for n in range(5)
+        ),
+    )
+
+    assert (await User.get(id=alice.id)).is_active is False
+
+
+async def test_item_collection_of_a_user_answers_with_trailing_slash_too(client, alice):
+    await client.post("/items/", json={"name": "x"}, headers=alice.headers)
+
+    response = await client.get(f"/users/{alice.id}/items/", headers=alice.headers)
+
+    assert response.status_code == 200 and len(response.json()) == 1
+
+
+@pytest.mark.parametrize("body", [{"is_active": "false"}, {"is_superuser": 1}])
+async def test_patch_flags_must_be_json_booleans(client, admin, alice, body):
+    response = await client.patch(f"/users/{alice.id}", json=body, headers=admin.headers)
+
+    assert response.status_code == 422

@@ -29,7 +29,7 @@ DATABASE_UNAVAILABLE = (
 )
 
 _DESCRIPTIONS = {
-    400: "The request conflicts with existing data or the account's state.",
+    400: "The body could not be parsed, or it conflicts with existing data or the account's state.",
     401: "Missing, malformed, tampered or expired token, or wrong credentials.",
     403: "Signed in, but not allowed to do this.",
     404: "The resource does not exist.",

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_cost: int = Field(default=65536, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)
+    # Password hashes computed at once, in worker threads (the rest wait their turn).
+    password_hash_concurrency: int = Field(default=2, ge=1)
 
     # Login throttling: after this many failures for one account from one client
     # within the window, further attempts get 429 until the window has passed.

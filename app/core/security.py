@@ -5,16 +5,20 @@ never blocks the event loop.
 """
 
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import TypeVar
 
+import anyio
 import jwt
 from passlib.context import CryptContext
-from starlette.concurrency import run_in_threadpool
 
 from app.core.config import get_settings
+from app.schemas.common import INT32_MAX
 
 JWT_ALGORITHM = "HS256"
+T = TypeVar("T")
 
 
 @lru_cache
@@ -31,6 +35,17 @@ def password_context() -> CryptContext:
 
 
 @lru_cache
+def _hashing_limiter() -> anyio.CapacityLimiter:
+    """At most this many hashes at once: each takes a core and ARGON2_MEMORY_COST of RAM,
+    so a burst of logins queues here instead of starving the machine."""
+    return anyio.CapacityLimiter(get_settings().password_hash_concurrency)
+
+
+async def _in_hashing_thread(function: Callable[..., T], *args: object) -> T:
+    return await anyio.to_thread.run_sync(function, *args, limiter=_hashing_limiter())
+
+
+@lru_cache
 def _dummy_hash() -> str:
     """A hash of a random password, verified when the account does not exist so that
     a login costs the same time whether or not the email is registered."""
@@ -38,7 +53,7 @@ def _dummy_hash() -> str:
 
 
 async def hash_password(password: str) -> str:
-    return await run_in_threadpool(password_context().hash, password)
+    return await _in_hashing_thread(password_context().hash, password)
 
 
 async def verify_password(password: str, hashed: str | None) -> tuple[bool, str | None]:
@@ -47,14 +62,22 @@ async def verify_password(password: str, hashed: str | None) -> tuple[bool, str 
     Returns whether it matched and, when the stored hash uses a deprecated scheme or
     cost, the new hash to store in its place.
     """
-    if hashed is None:
-        await run_in_threadpool(_verify_against_dummy, password)
+    return await _in_hashing_thread(_verify_and_rehash, password, hashed)
+
+
+def _verify_and_rehash(password: str, hashed: str | None) -> tuple[bool, str | None]:
+    context = password_context()
+    try:
+        if hashed is None:
+            context.verify(password, _dummy_hash())
+            return False, None
+        if context.identify(hashed) == "bcrypt":
+            # bcrypt only ever read the first 72 bytes, and bcrypt 5 refuses longer input.
+            matched = context.verify(password.encode()[:72], hashed)
+            return matched, context.hash(password) if matched else None
+        return context.verify_and_update(password, hashed)
+    except ValueError:  # a NUL for bcrypt, or over passlib's size limit: cannot match
         return False, None
-    return await run_in_threadpool(password_context().verify_and_update, password, hashed)
-
-
-def _verify_against_dummy(password: str) -> None:
-    password_context().verify(password, _dummy_hash())
 
 
 def create_access_token(user_id: int) -> str:
@@ -77,6 +100,7 @@ def decode_access_token(token: str) -> int | None:
             algorithms=[JWT_ALGORITHM],
             options={"require": ["sub", "exp"]},
         )
-        return int(payload["sub"])
+        user_id = int(payload["sub"])
     except (jwt.PyJWTError, ValueError):
         return None
+    return user_id if 0 < user_id <= INT32_MAX else None

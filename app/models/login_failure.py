@@ -1,15 +1,17 @@
-"""Failed-login counters, kept in the database so every worker process shares them."""
+"""Login attempts per client and account, kept in the database so every worker shares them."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from tortoise import fields, timezone
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
 from tortoise.models import Model
+from tortoise.transactions import in_transaction
 
 
 class LoginFailure(Model):
-    # One row per (client, account) key that has failed recently.
+    # One row per (client, account) key with attempts in the current window. An attempt
+    # is counted before the password is checked, so parallel guesses cannot slip past
+    # the limit; a successful login deletes the row.
     key = fields.CharField(max_length=320, primary_key=True)
     failures = fields.IntField(default=0)
     window_started_at = fields.DatetimeField()
@@ -18,32 +20,35 @@ class LoginFailure(Model):
         table = "login_failures"
 
     @classmethod
-    async def retry_after(cls, key: str, max_failures: int, window: timedelta) -> int | None:
-        """Seconds until `key` may try again, or None when it is not locked out."""
-        row = await cls.get_or_none(key=key)
-        if row is None or row.failures < max_failures:
-            return None
-        remaining = row.window_started_at + window - timezone.now()
-        if remaining.total_seconds() <= 0:
-            return None
-        return max(1, int(remaining.total_seconds() + 0.999))
+    async def count_attempt(cls, key: str, max_failures: int, window: timedelta) -> int | None:
+        """Count one attempt for `key`, atomically. Returns the seconds to wait when the
+        attempts in the window exceed `max_failures`, else None."""
+        for _ in range(2):  # the second round runs when a concurrent attempt created the row
+            try:
+                return await cls._count_attempt(key, max_failures, window)
+            except IntegrityError:
+                continue
+        return await cls._count_attempt(key, max_failures, window)
 
     @classmethod
-    async def record(cls, key: str, window: timedelta) -> None:
-        """Count one failure atomically; a window that has passed starts again at 1."""
+    async def _count_attempt(cls, key: str, max_failures: int, window: timedelta) -> int | None:
         now = timezone.now()
-        expired_before: datetime = now - window
-        restarted = await cls.filter(key=key, window_started_at__lte=expired_before).update(
-            failures=1, window_started_at=now
-        )
-        if restarted:
-            return
-        if await cls.filter(key=key).update(failures=F("failures") + 1):
-            return
-        try:
-            await cls.create(key=key, failures=1, window_started_at=now)
-        except IntegrityError:  # another request created it first: count on that row
-            await cls.filter(key=key).update(failures=F("failures") + 1)
+        async with in_transaction() as connection:
+            row = await cls.filter(key=key).select_for_update().using_db(connection).first()
+            if row is None:
+                # A new row: drop the expired ones too, so unknown logins cannot grow the table.
+                await cls.filter(window_started_at__lte=now - window).using_db(connection).delete()
+                await cls.create(key=key, failures=1, window_started_at=now, using_db=connection)
+                return None
+            if row.window_started_at + window <= now:
+                row.failures, row.window_started_at = 1, now
+            else:
+                row.failures += 1
+            await row.save(using_db=connection, update_fields=["failures", "window_started_at"])
+        if row.failures <= max_failures:
+            return None
+        remaining = (row.window_started_at + window - now).total_seconds()
+        return max(1, int(remaining + 0.999))
 
     @classmethod
     async def clear(cls, key: str) -> None:

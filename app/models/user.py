@@ -61,6 +61,7 @@ class User(Model):
     @classmethod
     async def get_by_login(cls, login: str) -> "User | None":
         """Find the account a login name refers to: an email, or else a username."""
-        if "@" in login:
-            return await cls.get_or_none(email=login.lower())
-        return await cls.get_or_none(username_lower=login.lower())
+        field = "email" if "@" in login else "username_lower"
+        if "\x00" in login or len(login) > cls._meta.fields_map[field].max_length:
+            return None  # no account has such a name (and the database would refuse it)
+        return await cls.get_or_none(**{field: login.lower()})

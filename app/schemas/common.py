@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
+    ConfigDict,
     Field,
     PlainSerializer,
     StringConstraints,
@@ -12,6 +13,9 @@ from pydantic import (
 )
 
 INT32_MAX = 2**31 - 1
+
+# JSON bodies are taken as typed: `true` is not an id and "1" is not a number.
+STRICT_BODY = ConfigDict(strict=True)
 
 # Ids are 32-bit integers in both databases: a larger number is invalid input, not a 500.
 DbId = Annotated[int, Field(ge=1, le=INT32_MAX)]

@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from app.schemas.common import NO_NUL, DbId, UtcDatetime, drop_null_defaults
+from app.schemas.common import NO_NUL, STRICT_BODY, DbId, UtcDatetime, drop_null_defaults
 
 if TYPE_CHECKING:
     from app.schemas.user import UserPublic
@@ -14,6 +14,8 @@ ItemDescription = Annotated[str, StringConstraints(max_length=10_000, pattern=NO
 
 
 class ItemCreate(BaseModel):
+    model_config = STRICT_BODY
+
     name: ItemName
     description: ItemDescription | None = None
 
@@ -21,13 +23,15 @@ class ItemCreate(BaseModel):
 class ItemUpdate(BaseModel):
     """Any of the fields; `description: null` clears it. The owner changes only by transfer."""
 
-    model_config = ConfigDict(json_schema_extra=drop_null_defaults)
+    model_config = ConfigDict(strict=True, json_schema_extra=drop_null_defaults)
 
     name: ItemName = None  # type: ignore[assignment]
     description: ItemDescription | None = None
 
 
 class ItemTransfer(BaseModel):
+    model_config = STRICT_BODY
+
     item_ids: list[DbId] = Field(min_length=1, max_length=100)
     new_owner_id: DbId
 

@@ -13,7 +13,7 @@ from pydantic import (
     field_validator,
 )
 
-from app.schemas.common import UtcDatetime, drop_null_defaults
+from app.schemas.common import STRICT_BODY, UtcDatetime, drop_null_defaults
 from app.schemas.item import ItemCreate, ItemPublic, ItemWithOwner
 
 Email = Annotated[EmailStr, AfterValidator(str.lower)]
@@ -26,6 +26,8 @@ Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
 class UserCreate(BaseModel):
     """Sign-up. Unknown fields such as `is_superuser` are ignored, never applied."""
 
+    model_config = STRICT_BODY
+
     email: Email
     password: Password
     username: Username | None = None
@@ -36,7 +38,7 @@ class UserUpdate(BaseModel):
     """Any of the fields; `username: null` removes the username. Only a superuser may
     change `is_active` or `is_superuser`."""
 
-    model_config = ConfigDict(json_schema_extra=drop_null_defaults)
+    model_config = ConfigDict(strict=True, json_schema_extra=drop_null_defaults)
 
     email: Email = None  # type: ignore[assignment]
     username: Username | None = None

@@ -40,7 +40,7 @@ async def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Dep
     window = timedelta(seconds=settings.login_failure_window_seconds)
     user = await User.get_by_login(form.username)
     key = _throttle_key(request, user, form.username)
-    if retry_after := await LoginFailure.retry_after(key, settings.login_max_failures, window):
+    if retry_after := await LoginFailure.count_attempt(key, settings.login_max_failures, window):
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
             "Too many failed login attempts, try again later",
@@ -49,11 +49,13 @@ async def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Dep
     # An unknown account still costs one verification, so timing does not reveal it.
     matched, new_hash = await verify_password(form.password, user.hashed_password if user else None)
     if not matched or user is None:
-        await LoginFailure.record(key, window)
         raise BAD_CREDENTIALS
     await LoginFailure.clear(key)
     if not user.is_active:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "Inactive user")
-    if new_hash:  # an old bcrypt hash or weaker argon2 cost: store the current scheme
-        await User.filter(id=user.id).update(hashed_password=new_hash)
+    if new_hash:  # an old bcrypt hash or weaker argon2 cost: store the current scheme,
+        # unless the password changed while we were verifying the old one.
+        await User.filter(id=user.id, hashed_password=user.hashed_password).update(
+            hashed_password=new_hash
+        )
     return Token(access_token=create_access_token(user.id))

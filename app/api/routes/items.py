@@ -84,7 +84,7 @@ async def _get_own_item(user: User, item_id: int) -> Item:
     "/",
     status_code=status.HTTP_201_CREATED,
     response_model=ItemPublic,
-    responses=error_responses(401),
+    responses=error_responses(400, 401),
     summary="Create an item owned by the caller",
 )
 async def create_item(user: CurrentUser, body: ItemCreate) -> ItemPublic:
@@ -112,7 +112,7 @@ async def list_items(
 @router.post(
     "/transfer",
     response_model=list[ItemPublic],
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(400, 401, 403, 404),
     summary="Move items to another user, all or nothing",
 )
 async def transfer_items(user: CurrentUser, body: ItemTransfer) -> list[ItemPublic]:
@@ -165,12 +165,14 @@ async def read_item(_: CurrentUser, item_id: DbId, include: ItemInclude = None) 
 @router.patch(
     "/{item_id}",
     response_model=ItemPublic,
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(400, 401, 403, 404),
     summary="Change an item: its owner or a superuser",
 )
 async def update_item(user: CurrentUser, item_id: DbId, body: ItemUpdate) -> ItemPublic:
     item = await _get_own_item(user, item_id)
-    await item.update_from_dict(body.model_dump(exclude_unset=True)).save()
+    changes = body.model_dump(exclude_unset=True)
+    # Only the changed columns: a concurrent transfer must not be undone by a rename.
+    await item.update_from_dict(changes).save(update_fields=[*changes, "updated_at"])
     return ItemPublic.model_validate(item)
 
 

@@ -144,7 +144,8 @@ async def update_user(current: CurrentUser, user_id: DbId, body: UserUpdate) -> 
     if "password" in changes:
         changes["hashed_password"] = await hash_password(changes.pop("password"))
     try:
-        await user.update_from_dict(changes).save()
+        # Only the changed columns: a concurrent change to other fields must survive.
+        await user.update_from_dict(changes).save(update_fields=[*changes, "updated_at"])
     except IntegrityError:
         message = await User.conflict(
             changes.get("email"), changes.get("username"), exclude_id=user.id

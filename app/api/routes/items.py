@@ -43,7 +43,9 @@ class _ItemListQuery:
     def __init__(
         self,
         q: Annotated[SafeText | None, Query(description="Name substring.")] = None,
-        order_by: ItemOrder = "id",
+        order_by: Annotated[
+            ItemOrder, Query(description="Sort field, `-` for descending; ties by ascending id.")
+        ] = "id",
         include: ItemInclude = None,
     ) -> None:
         self.q = q

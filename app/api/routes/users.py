@@ -84,7 +84,13 @@ async def list_users(
     response: Response,
     email: Annotated[SafeText | None, Query(description="Email substring.")] = None,
     is_active: bool | None = None,
-    order_by: UserOrder = "id",
+    order_by: Annotated[
+        UserOrder,
+        Query(
+            description="Sort field, `-` for descending; ties by ascending id. Users "
+            "without a username sort first on SQLite and last on PostgreSQL (ascending)."
+        ),
+    ] = "id",
     include: UserInclude = None,
 ) -> list[UserPublic]:
     users = User.all()

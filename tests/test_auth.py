@@ -11,7 +11,7 @@ from passlib.context import CryptContext
 from app.core.config import get_settings
 from app.core.security import create_access_token
 from app.models import LoginFailure, User
-from tests.fixtures import PASSWORD
+from tests.fixtures import PASSWORD, login
 
 
 async def _login(client, username, password=PASSWORD):
@@ -134,7 +134,13 @@ async def test_bcrypt_hash_is_verified_and_rehashed_to_argon2_on_login(client, a
 
 def _token(user_id, *, secret=None, **overrides):
     now = datetime.now(UTC)
-    claims = {"sub": str(user_id), "iat": now, "exp": now + timedelta(minutes=5), **overrides}
+    claims = {
+        "sub": str(user_id),
+        "ver": 0,
+        "iat": now,
+        "exp": now + timedelta(minutes=5),
+        **overrides,
+    }
     return jwt.encode(claims, secret or get_settings().secret_key, algorithm="HS256")
 
 
@@ -153,7 +159,7 @@ def _token(user_id, *, secret=None, **overrides):
 )
 async def test_bad_tokens_get_401_with_www_authenticate(client, alice, authorization):
     forged = {
-        "tampered": create_access_token(alice.id)[:-4] + "AAAA",
+        "tampered": create_access_token(alice.id, 0)[:-4] + "AAAA",
         "expired": _token(alice.id, exp=datetime.now(UTC) - timedelta(seconds=1)),
         "wrong-secret": _token(alice.id, secret="another-secret-that-is-long-enough-0000"),
         "no-exp": jwt.encode({"sub": str(alice.id)}, get_settings().secret_key, "HS256"),
@@ -273,3 +279,41 @@ async def test_token_naming_an_out_of_range_user_id_is_401(client):
     response = await client.get("/users/me", headers={"Authorization": f"Bearer {_token(2**40)}"})
 
     assert response.status_code == 401
+
+
+# --- revocation -----------------------------------------------------------------------------
+
+
+async def test_changing_the_password_revokes_earlier_tokens(client, alice):
+    second_session = {"Authorization": f"Bearer {await login(client, 'alice')}"}
+
+    changed = await client.patch(
+        f"/users/{alice.id}", json={"password": "a brand new one"}, headers=alice.headers
+    )
+
+    assert changed.status_code == 200
+    for headers in (alice.headers, second_session):
+        assert (await client.get("/users/me", headers=headers)).status_code == 401
+    fresh = {"Authorization": f"Bearer {await login(client, 'alice', 'a brand new one')}"}
+    assert (await client.get("/users/me", headers=fresh)).status_code == 200
+
+
+async def test_deactivation_revokes_tokens_even_after_reactivation(client, alice, admin):
+    await client.patch(f"/users/{alice.id}", json={"is_active": False}, headers=admin.headers)
+    await client.patch(f"/users/{alice.id}", json={"is_active": True}, headers=admin.headers)
+
+    assert (await client.get("/users/me", headers=alice.headers)).status_code == 401
+    assert (await _login(client, "alice")).status_code == 200
+
+
+async def test_other_changes_keep_tokens_valid(client, alice):
+    await client.patch(f"/users/{alice.id}", json={"username": "alice_b"}, headers=alice.headers)
+
+    assert (await client.get("/users/me", headers=alice.headers)).status_code == 200
+
+
+async def test_token_of_a_deleted_then_recreated_account_is_401(client, alice):
+    await client.delete(f"/users/{alice.id}", headers=alice.headers)
+    await client.post("/users/", json={"email": "alice@example.com", "password": PASSWORD})
+
+    assert (await client.get("/users/me", headers=alice.headers)).status_code == 401

@@ -86,7 +86,7 @@ async def test_health_is_503_when_the_database_is_unreachable(unreachable_client
 async def test_requests_needing_the_database_get_503_with_retry_after(
     unreachable_client, method, path, kwargs
 ):
-    headers = {"Authorization": f"Bearer {create_access_token(1)}"}
+    headers = {"Authorization": f"Bearer {create_access_token(1, 0)}"}
 
     response = await getattr(unreachable_client, method)(path, headers=headers, **kwargs)
 

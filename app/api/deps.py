@@ -1,8 +1,9 @@
 """Dependencies shared by the routes, as `Annotated` aliases."""
 
+import re
 from typing import Annotated, TypeVar
 
-from fastapi import Depends, HTTPException, Query, Response, status
+from fastapi import Depends, Header, HTTPException, Query, Response, status
 from fastapi.security import OAuth2PasswordBearer
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
@@ -23,18 +24,47 @@ CREDENTIALS_ERROR = HTTPException(
 FORBIDDEN = HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="Not enough permissions")
 USER_NOT_FOUND = HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="User not found")
 ITEM_NOT_FOUND = HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="Item not found")
+PRECONDITION_FAILED = HTTPException(
+    status_code=status.HTTP_412_PRECONDITION_FAILED,
+    detail="Precondition failed: the resource has changed",
+)
+STRONG_ETAG = re.compile(r'"([0-9]{1,10})"')
 
 
 async def get_current_user(token: Annotated[str, Depends(oauth2_scheme)]) -> User:
-    """The active user a valid bearer token names; 401 for anything else."""
-    user_id = decode_access_token(token)
-    user = await User.get_or_none(id=user_id) if user_id else None
-    if user is None or not user.is_active:
+    """The active user a valid, unrevoked bearer token names; 401 for anything else."""
+    claims = decode_access_token(token)
+    user = await User.get_or_none(id=claims[0]) if claims else None
+    if user is None or not user.is_active or user.token_version != claims[1]:
         raise CREDENTIALS_ERROR
     return user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def if_match_versions(
+    if_match: Annotated[
+        str | None,
+        Header(
+            description="ETag(s) from a GET: the change applies only while the resource "
+            "is still at that version, else 412."
+        ),
+    ] = None,
+) -> set[int] | None:
+    """The versions an If-Match header accepts; None when absent or `*` (any version).
+    Weak or malformed tags match nothing, so they get 412 (strong comparison)."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    versions = set()
+    for tag in if_match.split(","):
+        if (match := STRONG_ETAG.fullmatch(tag.strip())) and int(match[1]) <= INT32_MAX:
+            versions.add(int(match[1]))
+    return versions
+
+
+IfMatch = Annotated[set[int] | None, Depends(if_match_versions)]
+ETAG_HEADER = {"ETag": {"description": "The resource's version.", "schema": {"type": "string"}}}
 
 
 class Page:

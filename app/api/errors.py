@@ -33,6 +33,7 @@ _DESCRIPTIONS = {
     401: "Missing, malformed, tampered or expired token, or wrong credentials.",
     403: "Signed in, but not allowed to do this.",
     404: "The resource does not exist.",
+    412: "If-Match did not match: the resource changed since that version was read.",
     429: "Too many failed logins; retry after `Retry-After` seconds.",
     503: "The database is unreachable; retry after `Retry-After` seconds.",
 }

@@ -80,27 +80,32 @@ def _verify_and_rehash(password: str, hashed: str | None) -> tuple[bool, str | N
         return False, None
 
 
-def create_access_token(user_id: int) -> str:
+def create_access_token(user_id: int, token_version: int) -> str:
+    """A signed token naming the user and their `token_version`: bumping that version
+    (password change, deactivation) revokes every token issued before."""
     settings = get_settings()
     now = datetime.now(UTC)
     payload = {
         "sub": str(user_id),
+        "ver": token_version,
         "iat": now,
         "exp": now + timedelta(minutes=settings.access_token_expire_minutes),
     }
     return jwt.encode(payload, settings.secret_key, algorithm=JWT_ALGORITHM)
 
 
-def decode_access_token(token: str) -> int | None:
-    """The user id a valid token names, or None for a bad, tampered or expired one."""
+def decode_access_token(token: str) -> tuple[int, int] | None:
+    """(user id, token version) of a valid token; None for a bad, tampered or expired one."""
     try:
         payload = jwt.decode(
             token,
             get_settings().secret_key,
             algorithms=[JWT_ALGORITHM],
-            options={"require": ["sub", "exp"]},
+            options={"require": ["sub", "ver", "exp"]},
         )
-        user_id = int(payload["sub"])
-    except (jwt.PyJWTError, ValueError):
+        user_id, token_version = int(payload["sub"]), payload["ver"]
+    except (jwt.PyJWTError, ValueError, TypeError):
         return None
-    return user_id if 0 < user_id <= INT32_MAX else None
+    if not (0 < user_id <= INT32_MAX and isinstance(token_version, int)):
+        return None
+    return user_id, token_version

@@ -3,8 +3,10 @@
 from tortoise import fields
 from tortoise.models import Model
 
+from app.models.versioned import Versioned
 
-class Item(Model):
+
+class Item(Versioned, Model):
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=255, db_index=True)
     description = fields.TextField(null=True)

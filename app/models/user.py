@@ -3,10 +3,13 @@
 from typing import Any
 
 from tortoise import fields
+from tortoise.expressions import F
 from tortoise.models import Model
 
+from app.models.versioned import Versioned
 
-class User(Model):
+
+class User(Versioned, Model):
     # Emails are stored lower-cased. Usernames keep their case but are unique
     # case-insensitively through the `username_lower` shadow column.
 
@@ -41,6 +44,19 @@ class User(Model):
         if update_fields is not None and "username" in update_fields:
             kwargs["update_fields"] = [*update_fields, "username_lower"]
         await super().save(*args, **kwargs)
+
+    async def apply_changes(
+        self, changes: dict[str, Any], if_version: set[int] | None = None
+    ) -> bool:
+        """As `Versioned.apply_changes`, keeping `username_lower` in step, and revoking
+        every token issued before a password change or a deactivation."""
+        changes = dict(changes)
+        if "username" in changes:
+            username = changes["username"]
+            changes["username_lower"] = username.lower() if username else None
+        if "hashed_password" in changes or changes.get("is_active") is False:
+            changes["token_version"] = F("token_version") + 1
+        return await super().apply_changes(changes, if_version)
 
     @classmethod
     async def conflict(

@@ -58,4 +58,4 @@ async def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Dep
         await User.filter(id=user.id, hashed_password=user.hashed_password).update(
             hashed_password=new_hash
         )
-    return Token(access_token=create_access_token(user.id))
+    return Token(access_token=create_access_token(user.id, user.token_version))

@@ -5,15 +5,19 @@ from typing import Annotated, Literal
 from fastapi import Depends, Query, Response, status
 from tortoise import timezone
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from app.api.deps import (
+    ETAG_HEADER,
     FORBIDDEN,
     ITEM_NOT_FOUND,
+    PRECONDITION_FAILED,
     TOTAL_COUNT_HEADER,
     USER_NOT_FOUND,
     CurrentUser,
+    IfMatch,
     Page,
     PageDep,
 )
@@ -138,7 +142,7 @@ async def transfer_items(user: CurrentUser, body: ItemTransfer) -> list[ItemPubl
             await (
                 Item.filter(id__in=body.item_ids)
                 .using_db(connection)
-                .update(owner_id=body.new_owner_id, updated_at=now)
+                .update(owner_id=body.new_owner_id, updated_at=now, version=F("version") + 1)
             )
     except IntegrityError:  # the new owner was deleted after we looked
         raise USER_NOT_FOUND from None
@@ -151,30 +155,36 @@ async def transfer_items(user: CurrentUser, body: ItemTransfer) -> list[ItemPubl
 @router.get(
     "/{item_id}",
     response_model=ItemWithOwner | ItemPublic,
-    responses=error_responses(401, 404),
+    responses={200: {"headers": ETAG_HEADER}, **error_responses(401, 404)},
     summary="One item",
 )
-async def read_item(_: CurrentUser, item_id: DbId, include: ItemInclude = None) -> ItemPublic:
+async def read_item(
+    _: CurrentUser, item_id: DbId, response: Response, include: ItemInclude = None
+) -> ItemPublic:
     items = Item.filter(id=item_id)
     if include:
         items = items.select_related("owner")
     item = await items.first()
     if item is None:
         raise ITEM_NOT_FOUND
+    response.headers["ETag"] = item.etag
     return _public(item, include)
 
 
 @router.patch(
     "/{item_id}",
     response_model=ItemPublic,
-    responses=error_responses(400, 401, 403, 404),
+    responses={200: {"headers": ETAG_HEADER}, **error_responses(400, 401, 403, 404, 412)},
     summary="Change an item: its owner or a superuser",
 )
-async def update_item(user: CurrentUser, item_id: DbId, body: ItemUpdate) -> ItemPublic:
+async def update_item(
+    user: CurrentUser, item_id: DbId, body: ItemUpdate, if_version: IfMatch, response: Response
+) -> ItemPublic:
     item = await _get_own_item(user, item_id)
-    changes = body.model_dump(exclude_unset=True)
     # Only the changed columns: a concurrent transfer must not be undone by a rename.
-    await item.update_from_dict(changes).save(update_fields=[*changes, "updated_at"])
+    if not await item.apply_changes(body.model_dump(exclude_unset=True), if_version):
+        raise PRECONDITION_FAILED if await Item.exists(id=item.id) else ITEM_NOT_FOUND
+    response.headers["ETag"] = item.etag
     return ItemPublic.model_validate(item)
 
 
@@ -182,9 +192,10 @@ async def update_item(user: CurrentUser, item_id: DbId, body: ItemUpdate) -> Ite
     "/{item_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(401, 403, 404, 412),
     summary="Delete an item: its owner or a superuser",
 )
-async def delete_item(user: CurrentUser, item_id: DbId) -> None:
+async def delete_item(user: CurrentUser, item_id: DbId, if_version: IfMatch) -> None:
     item = await _get_own_item(user, item_id)
-    await item.delete()
+    if not await item.delete_if(if_version):
+        raise PRECONDITION_FAILED if await Item.exists(id=item.id) else ITEM_NOT_FOUND

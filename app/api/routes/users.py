@@ -7,10 +7,13 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app.api.deps import (
+    ETAG_HEADER,
     FORBIDDEN,
+    PRECONDITION_FAILED,
     TOTAL_COUNT_HEADER,
     USER_NOT_FOUND,
     CurrentUser,
+    IfMatch,
     PageDep,
 )
 from app.api.errors import error_responses
@@ -106,36 +109,43 @@ async def list_users(
 @router.get(
     "/me",
     response_model=UserPublic,
-    responses=error_responses(401),
+    responses={200: {"headers": ETAG_HEADER}, **error_responses(401)},
     summary="The caller",
 )
-async def read_me(user: CurrentUser) -> UserPublic:
+async def read_me(user: CurrentUser, response: Response) -> UserPublic:
+    response.headers["ETag"] = user.etag
     return UserPublic.model_validate(user)
 
 
 @router.get(
     "/{user_id}",
     response_model=UserWithItems | UserPublic,
-    responses=error_responses(401, 404),
+    responses={200: {"headers": ETAG_HEADER}, **error_responses(401, 404)},
     summary="One user",
 )
-async def read_user(_: CurrentUser, user_id: DbId, include: UserInclude = None) -> UserPublic:
+async def read_user(
+    _: CurrentUser, user_id: DbId, response: Response, include: UserInclude = None
+) -> UserPublic:
     users = User.filter(id=user_id)
     if include:
         users = users.prefetch_related("items")
     user = await users.first()
     if user is None:
         raise USER_NOT_FOUND
+    response.headers["ETag"] = user.etag
     return _public(user, include)
 
 
 @router.patch(
     "/{user_id}",
     response_model=UserPublic,
-    responses=error_responses(400, 401, 403, 404),
+    responses={200: {"headers": ETAG_HEADER}, **error_responses(400, 401, 403, 404, 412)},
     summary="Change a user: themself or a superuser; flags by a superuser only",
 )
-async def update_user(current: CurrentUser, user_id: DbId, body: UserUpdate) -> UserPublic:
+async def update_user(
+    current: CurrentUser, user_id: DbId, body: UserUpdate, if_version: IfMatch, response: Response
+) -> UserPublic:
+    """A new password or a deactivation revokes every token the user was issued."""
     user = await _get_user(user_id)
     changes = body.model_dump(exclude_unset=True)
     may_edit = current.is_superuser or current.id == user.id
@@ -143,6 +153,8 @@ async def update_user(current: CurrentUser, user_id: DbId, body: UserUpdate) -> 
         not current.is_superuser and changes.keys() & {"is_active", "is_superuser"}
     ):
         raise FORBIDDEN
+    if if_version is not None and user.version not in if_version:
+        raise PRECONDITION_FAILED
     if message := await User.conflict(
         changes.get("email"), changes.get("username"), exclude_id=user.id
     ):
@@ -151,7 +163,7 @@ async def update_user(current: CurrentUser, user_id: DbId, body: UserUpdate) -> 
         changes["hashed_password"] = await hash_password(changes.pop("password"))
     try:
         # Only the changed columns: a concurrent change to other fields must survive.
-        await user.update_from_dict(changes).save(update_fields=[*changes, "updated_at"])
+        applied = await user.apply_changes(changes, if_version)
     except IntegrityError:
         message = await User.conflict(
             changes.get("email"), changes.get("username"), exclude_id=user.id
@@ -159,6 +171,9 @@ async def update_user(current: CurrentUser, user_id: DbId, body: UserUpdate) -> 
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST, message or "Email already registered"
         ) from None
+    if not applied:
+        raise PRECONDITION_FAILED if await User.exists(id=user.id) else USER_NOT_FOUND
+    response.headers["ETag"] = user.etag
     return UserPublic.model_validate(user)
 
 
@@ -166,14 +181,15 @@ async def update_user(current: CurrentUser, user_id: DbId, body: UserUpdate) -> 
     "/{user_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(401, 403, 404, 412),
     summary="Delete a user and their items: themself or a superuser",
 )
-async def delete_user(current: CurrentUser, user_id: DbId) -> None:
+async def delete_user(current: CurrentUser, user_id: DbId, if_version: IfMatch) -> None:
     user = await _get_user(user_id)
     if not (current.is_superuser or current.id == user.id):
         raise FORBIDDEN
-    await user.delete()
+    if not await user.delete_if(if_version):
+        raise PRECONDITION_FAILED if await User.exists(id=user.id) else USER_NOT_FOUND
 
 
 @router.get(

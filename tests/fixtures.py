@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from tortoise import connections
 
 from app.db import migrations
-from app.db.config import TORTOISE_ORM
+from app.db.config import TORTOISE_ORM, is_postgres
 from app.main import create_app
 from app.models import User
 
@@ -23,7 +23,7 @@ PASSWORD = "correct horse battery"
 
 
 def _is_postgres() -> bool:
-    return TORTOISE_ORM["connections"]["default"]["engine"] == "tortoise.backends.asyncpg"
+    return is_postgres(TORTOISE_ORM)
 
 
 async def _server_connection() -> asyncpg.Connection:

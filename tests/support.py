@@ -7,6 +7,7 @@ import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, closing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -71,3 +72,61 @@ async def scratch_database(tmp_path: Path) -> AsyncIterator[str]:
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    url: str
+    process: asyncio.subprocess.Process
+
+
+@asynccontextmanager
+async def serving(**env: str) -> AsyncIterator[Server]:
+    """`python -m app serve` as a real process on a free port. Ended with SIGTERM (then
+    SIGKILL) however the test goes."""
+    import signal
+
+    import httpx
+
+    port = free_port()
+    log = Path(env.pop("LOG_FILE", os.devnull))
+    with log.open("ab") as output:  # noqa: ASYNC230 (opening a log file is instant)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "app",
+            "serve",
+            cwd=REPO,
+            env={**os.environ, "HOST": "127.0.0.1", "PORT": str(port), **env},
+            stdout=output,
+            stderr=output,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=2) as client:
+            for _ in range(150):
+                try:
+                    if (await client.get("/openapi.json")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+            else:
+                raise RuntimeError(f"the server did not start; see {log}")
+        yield Server(base, process)
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), 15)
+            except TimeoutError:
+                process.kill()
+                await process.wait()

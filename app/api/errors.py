@@ -24,6 +24,7 @@ DATABASE_UNAVAILABLE = (
     asyncio.TimeoutError,  # connect or command timeout
     asyncpg.PostgresConnectionError,  # connection lost mid-query
     asyncpg.InterfaceError,  # pool closing, connection closed under us
+    asyncpg.InternalClientError,  # protocol state broken by a connection dying mid-use
     asyncpg.exceptions.OperatorInterventionError,  # server shutting down or starting up
     asyncpg.exceptions.InsufficientResourcesError,  # too many connections
 )

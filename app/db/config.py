@@ -8,6 +8,7 @@ from tortoise.backends.base.config_generator import expand_db_url
 from app.core.config import Settings, get_settings
 
 MODELS_MODULES = ["app.models", "aerich.models"]
+POSTGRES_ENGINE = "app.db.backend"  # Tortoise's asyncpg client with a read retry
 
 
 def tortoise_config(settings: Settings) -> dict[str, Any]:
@@ -20,6 +21,7 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         if database_file != ":memory:":
             Path(database_file).parent.mkdir(parents=True, exist_ok=True)
     else:
+        connection["engine"] = POSTGRES_ENGINE
         credentials.update(
             minsize=settings.db_pool_min,
             maxsize=settings.db_pool_max,
@@ -33,6 +35,10 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+def is_postgres(config: dict[str, Any]) -> bool:
+    return config["connections"]["default"]["engine"] == POSTGRES_ENGINE
 
 
 TORTOISE_ORM = tortoise_config(get_settings())

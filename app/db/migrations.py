@@ -23,6 +23,7 @@ from tortoise import BaseDBAsyncClient
 from tortoise.exceptions import OperationalError
 
 from app.api.errors import DATABASE_UNAVAILABLE
+from app.db.config import is_postgres
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 # Any constant shared by every instance of the service: "aerich" in ASCII.
@@ -75,10 +76,10 @@ async def upgrade(
     On PostgreSQL, first wait up to `wait_seconds` for the server to accept connections
     (like the full-stack template's prestart step), then hold the advisory lock.
     """
-    connection = config["connections"]["default"]
-    if connection["engine"] != "tortoise.backends.asyncpg":
+    if not is_postgres(config):
         return await _upgrade_unlocked(config, location)
-    lock_connection = await _connect_when_ready(connection["credentials"], wait_seconds)
+    credentials = config["connections"]["default"]["credentials"]
+    lock_connection = await _connect_when_ready(credentials, wait_seconds)
     try:
         await lock_connection.execute("SELECT pg_advisory_lock($1)", UPGRADE_LOCK_ID)
         return await _upgrade_unlocked(config, location)

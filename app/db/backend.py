@@ -1,0 +1,47 @@
+"""The PostgreSQL engine: Tortoise's asyncpg client, plus one retry of a read whose pooled
+connection turned out to be dead.
+
+Tortoise has no reconnect logic. asyncpg replaces a pooled connection it knows is closed,
+but one that died silently (a database restart, a dropped TCP session) is only found out
+when a query is sent on it. A plain read is idempotent, so it is sent once more, on the
+fresh connection the pool hands out next; a write is never retried (it may have been
+applied), and nothing inside a transaction is retried (the transaction is gone).
+"""
+
+from typing import Any
+
+import asyncpg
+from tortoise.backends.asyncpg.client import AsyncpgDBClient
+
+CONNECTION_LOST = (
+    asyncpg.PostgresConnectionError,  # "connection was closed in the middle of operation"
+    asyncpg.InterfaceError,  # "connection is closed"
+    asyncpg.InternalClientError,  # protocol state broken by a dying connection
+    ConnectionError,  # reset by peer, broken pipe
+)
+
+
+def _is_plain_read(query: str) -> bool:
+    statement = query.lstrip().upper()
+    return statement.startswith("SELECT") and " FOR UPDATE" not in statement
+
+
+class AsyncpgClient(AsyncpgDBClient):
+    async def execute_query(self, query: str, values: list | None = None) -> Any:
+        try:
+            return await super().execute_query(query, values)
+        except CONNECTION_LOST:
+            if not _is_plain_read(query):
+                raise
+            return await super().execute_query(query, values)
+
+    async def execute_query_dict(self, query: str, values: list | None = None) -> list[dict]:
+        try:
+            return await super().execute_query_dict(query, values)
+        except CONNECTION_LOST:
+            if not _is_plain_read(query):
+                raise
+            return await super().execute_query_dict(query, values)
+
+
+client_class = AsyncpgClient

@@ -97,6 +97,9 @@ def _serve() -> int:
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         log_level=settings.log_level.lower(),
+        # On SIGTERM: stop accepting, let in-flight requests finish (up to this long),
+        # then run the lifespan's shutdown, which closes the database pool.
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
     return 0
 

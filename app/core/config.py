@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For / -Proto are believed (comma-separated, or "*").
     # The client address decides login throttling, so never trust every caller.
     forwarded_allow_ips: str = "127.0.0.1"
+    # Seconds in-flight requests get to finish after SIGTERM before they are cut off.
+    shutdown_grace_seconds: int = Field(default=25, ge=1)
     environment: Literal["development", "test", "production"] = "development"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

@@ -374,3 +374,12 @@ async def test_unparseable_bodies_are_4xx(client, alice, body):
 
     assert response.status_code in (400, 422)
     assert await Item.all().count() == 0
+
+
+async def test_an_empty_patch_changes_nothing_not_even_updated_at(client, alice):
+    item = await _create(client, alice)
+
+    response = await client.patch(f"/items/{item['id']}", json={}, headers=alice.headers)
+
+    assert response.status_code == 200
+    assert response.json() == item

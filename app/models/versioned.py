@@ -25,7 +25,10 @@ class Versioned:
     async def apply_changes(
         self: "Versioned", changes: dict[str, Any], if_version: set[int] | None = None
     ) -> bool:
-        """Write only `changes` (plus updated_at and the version); False if no row matched."""
+        """Write only `changes` (plus updated_at and the version); False if no row matched.
+        No changes write nothing: the row is only checked against `if_version`."""
+        if not changes:
+            return await self._matching(if_version).exists()
         columns = {**changes, "updated_at": timezone.now(), "version": F("version") + 1}
         if not await self._matching(if_version).update(**columns):
             return False

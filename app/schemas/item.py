@@ -32,7 +32,9 @@ class ItemUpdate(BaseModel):
 class ItemTransfer(BaseModel):
     model_config = STRICT_BODY
 
-    item_ids: list[DbId] = Field(min_length=1, max_length=100)
+    item_ids: list[DbId] = Field(
+        min_length=1, max_length=100, json_schema_extra={"uniqueItems": True}
+    )
     new_owner_id: DbId
 
     @field_validator("item_ids")

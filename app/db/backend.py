@@ -8,10 +8,13 @@ fresh connection the pool hands out next; a write is never retried (it may have 
 applied), and nothing inside a transaction is retried (the transaction is gone).
 """
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import asyncpg
 from tortoise.backends.asyncpg.client import AsyncpgDBClient
+
+T = TypeVar("T")
 
 CONNECTION_LOST = (
     asyncpg.PostgresConnectionError,  # "connection was closed in the middle of operation"
@@ -28,20 +31,21 @@ def _is_plain_read(query: str) -> bool:
 
 class AsyncpgClient(AsyncpgDBClient):
     async def execute_query(self, query: str, values: list | None = None) -> Any:
-        try:
-            return await super().execute_query(query, values)
-        except CONNECTION_LOST:
-            if not _is_plain_read(query):
-                raise
-            return await super().execute_query(query, values)
+        return await _read_once_more(super().execute_query, query, values)
 
     async def execute_query_dict(self, query: str, values: list | None = None) -> list[dict]:
-        try:
-            return await super().execute_query_dict(query, values)
-        except CONNECTION_LOST:
-            if not _is_plain_read(query):
-                raise
-            return await super().execute_query_dict(query, values)
+        return await _read_once_more(super().execute_query_dict, query, values)
+
+
+async def _read_once_more(
+    execute: Callable[[str, list | None], Awaitable[T]], query: str, values: list | None
+) -> T:
+    try:
+        return await execute(query, values)
+    except CONNECTION_LOST:
+        if not _is_plain_read(query):
+            raise
+        return await execute(query, values)
 
 
 client_class = AsyncpgClient

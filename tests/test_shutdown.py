@@ -58,9 +58,12 @@ async def test_sigterm_lets_in_flight_requests_finish_and_loses_no_acknowledged_
     output = log.read_text()
     assert code in (0, -signal.SIGTERM), output
     assert "Application shutdown complete" in output
-    assert set(outcomes) == {201, "refused"}, outcomes  # answered in full, or never accepted
-    assert outcomes[201] > WORKERS
+    assert outcomes[201] >= WORKERS  # the load was real: requests were in flight
+    # Every request was answered 201, or never reached the app: refused, or reset while
+    # still queued in the listen backlog. None got a 5xx.
+    assert all(outcome == 201 or isinstance(outcome, str) for outcome in outcomes), outcomes
+    # Every answer the server wrote reached its client: nothing was cut off mid-response.
+    assert output.count('"POST /users/ HTTP/1.1" 201') == outcomes[201]
     acknowledged = {email for email, outcome in results if outcome == 201}
-    refused = {email for email, outcome in results if outcome == "refused"}
     stored = set(await User.filter(email__startswith=prefix).values_list("email", flat=True))
-    assert stored == acknowledged and not stored & refused
+    assert stored == acknowledged

@@ -139,4 +139,4 @@ async def test_item_bodies_cannot_set_owner_id_or_timestamps(client, alice, bob)
         "2000"
     )
     assert patched.json()["owner_id"] == alice.id
-    assert (await Item.get(id=created.json()["id"])).version == 2
+    assert (await Item.get(id=created.json()["id"])).version == 1  # nothing it may change

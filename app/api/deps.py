@@ -1,9 +1,9 @@
 """Dependencies shared by the routes, as `Annotated` aliases."""
 
 import re
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Header, HTTPException, Query, Response, status
+from fastapi import Depends, Header, HTTPException, Query, status
 from fastapi.security import OAuth2PasswordBearer
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
@@ -78,12 +78,16 @@ class Page:
         self.skip = skip
         self.limit = limit
 
-    async def fetch(self, queryset: QuerySet[M], order_by: str, response: Response) -> list[M]:
-        """One page ordered by `order_by` with ties broken by ascending id; the total
-        number of matching rows goes in `X-Total-Count`."""
-        response.headers["X-Total-Count"] = str(await queryset.count())
+    async def fetch(
+        self, queryset: QuerySet[M], order_by: str, *fields: str, **related: str
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of rows as dicts of `fields` (and `related` fields through a join),
+        ordered by `order_by` with ties broken by ascending id, and the total number of
+        matching rows. Dicts, not model objects: building those is what a page costs."""
+        total = await queryset.count()
         ordering = [order_by] if order_by.lstrip("-") == "id" else [order_by, "id"]
-        return await queryset.order_by(*ordering).offset(self.skip).limit(self.limit)
+        page = queryset.order_by(*ordering).offset(self.skip).limit(self.limit)
+        return await page.values(*fields, **related), total
 
 
 PageDep = Annotated[Page, Depends()]

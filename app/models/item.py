@@ -1,5 +1,8 @@
 """The `items` table, with the seed's column names."""
 
+from collections.abc import Sequence
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -25,3 +28,15 @@ class Item(Versioned, Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @classmethod
+    async def grouped_by_owner(
+        cls, owner_ids: list[int], fields: Sequence[str]
+    ) -> dict[int, list[dict[str, Any]]]:
+        """Every item of these owners as dicts of `fields` (which name `owner_id`), by
+        owner, in one query: the reverse relation's prefetch without model objects."""
+        groups: dict[int, list[dict[str, Any]]] = {owner_id: [] for owner_id in owner_ids}
+        if owner_ids:
+            for row in await cls.filter(owner_id__in=owner_ids).order_by("id").values(*fields):
+                groups[row["owner_id"]].append(row)
+        return groups

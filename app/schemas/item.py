@@ -56,6 +56,9 @@ class ItemPublic(BaseModel):
     updated_at: UtcDatetime
 
 
+ITEM_FIELDS = tuple(ItemPublic.model_fields)
+
+
 class ItemWithOwner(ItemPublic):
     """An item with its owner, for `include=owner` (loaded by a join)."""
 

@@ -71,3 +71,6 @@ class UserWithItems(UserPublic):
 
 
 ItemWithOwner.model_rebuild()
+
+# The columns each public shape reads: the schemas are the contract, the queries follow them.
+USER_FIELDS = tuple(UserPublic.model_fields)

@@ -1,6 +1,6 @@
 """`/items`: each user's items, and moving them between users."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query, Response, status
 from tortoise import timezone
@@ -22,16 +22,19 @@ from app.api.deps import (
     PageDep,
 )
 from app.api.errors import error_responses
+from app.api.responses import RowsResponse, page_response, row_response
 from app.api.routing import CollectionRouter
 from app.models import Item, User
 from app.schemas.common import DbId, SafeText
 from app.schemas.item import (
+    ITEM_FIELDS,
     ItemCreate,
     ItemPublic,
     ItemTransfer,
     ItemUpdate,
     ItemWithOwner,
 )
+from app.schemas.user import USER_FIELDS
 
 router = CollectionRouter(prefix="/items", tags=["items"])
 
@@ -60,20 +63,22 @@ class _ItemListQuery:
 ItemListQuery = Annotated[_ItemListQuery, Depends()]
 
 
-def _public(item: Item, include: str | None) -> ItemPublic:
-    return ItemWithOwner.model_validate(item) if include else ItemPublic.model_validate(item)
+# `include=owner`: the owner's columns come through a join, as owner__<field>.
+OWNER_FIELDS = tuple(f"owner__{field}" for field in USER_FIELDS)
 
 
-async def list_items_of(
-    items: QuerySet[Item], query: _ItemListQuery, page: Page, response: Response
-) -> list[ItemPublic]:
+def _nest_owner(row: dict[str, Any]) -> dict[str, Any]:
+    row["owner"] = {field: row.pop(f"owner__{field}") for field in USER_FIELDS}
+    return row
+
+
+async def list_items_of(items: QuerySet[Item], query: _ItemListQuery, page: Page) -> RowsResponse:
     if query.q:
         items = items.filter(name__icontains=query.q)
-    if query.include:
-        items = items.select_related("owner")
-    return [
-        _public(item, query.include) for item in await page.fetch(items, query.order_by, response)
-    ]
+    if not query.include:
+        return page_response(*await page.fetch(items, query.order_by, *ITEM_FIELDS))
+    rows, total = await page.fetch(items, query.order_by, *ITEM_FIELDS, *OWNER_FIELDS)
+    return page_response([_nest_owner(row) for row in rows], total)
 
 
 async def _get_own_item(user: User, item_id: int) -> Item:
@@ -108,11 +113,10 @@ async def list_items(
     _: CurrentUser,
     query: ItemListQuery,
     page: PageDep,
-    response: Response,
     owner_id: DbId | None = None,
-) -> list[ItemPublic]:
+) -> RowsResponse:
     items = Item.all() if owner_id is None else Item.filter(owner_id=owner_id)
-    return await list_items_of(items, query, page, response)
+    return await list_items_of(items, query, page)
 
 
 @router.post(
@@ -158,17 +162,13 @@ async def transfer_items(user: CurrentUser, body: ItemTransfer) -> list[ItemPubl
     responses={200: {"headers": ETAG_HEADER}, **error_responses(401, 404)},
     summary="One item",
 )
-async def read_item(
-    _: CurrentUser, item_id: DbId, response: Response, include: ItemInclude = None
-) -> ItemPublic:
-    items = Item.filter(id=item_id)
-    if include:
-        items = items.select_related("owner")
-    item = await items.first()
-    if item is None:
+async def read_item(_: CurrentUser, item_id: DbId, include: ItemInclude = None) -> RowsResponse:
+    fields = (*ITEM_FIELDS, *OWNER_FIELDS) if include else ITEM_FIELDS
+    row = await Item.filter(id=item_id).first().values(*fields, "version")
+    if row is None:
         raise ITEM_NOT_FOUND
-    response.headers["ETag"] = item.etag
-    return _public(item, include)
+    version = row.pop("version")
+    return row_response(_nest_owner(row) if include else row, version)
 
 
 @router.patch(

@@ -1,6 +1,7 @@
 """Dependencies shared by the routes, as `Annotated` aliases."""
 
 import re
+from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, HTTPException, Query, status
@@ -31,16 +32,25 @@ PRECONDITION_FAILED = HTTPException(
 STRONG_ETAG = re.compile(r'"([0-9]{1,10})"')
 
 
-async def get_current_user(token: Annotated[str, Depends(oauth2_scheme)]) -> User:
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is asking: the signed-in user's id and rights, and their row for `/users/me`."""
+
+    id: int
+    is_superuser: bool
+    row: dict[str, Any]
+
+
+async def get_current_user(token: Annotated[str, Depends(oauth2_scheme)]) -> Caller:
     """The active user a valid, unrevoked bearer token names; 401 for anything else."""
     claims = decode_access_token(token)
-    user = await User.get_or_none(id=claims[0]) if claims else None
-    if user is None or not user.is_active or user.token_version != claims[1]:
+    row = await User.token_holder(*claims) if claims else None
+    if row is None:
         raise CREDENTIALS_ERROR
-    return user
+    return Caller(id=row["id"], is_superuser=row["is_superuser"], row=row)
 
 
-CurrentUser = Annotated[User, Depends(get_current_user)]
+CurrentUser = Annotated[Caller, Depends(get_current_user)]
 
 
 def if_match_versions(

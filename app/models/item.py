@@ -6,6 +6,7 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
+from app.models.fields import utc_datetime
 from app.models.versioned import Versioned
 
 
@@ -17,8 +18,8 @@ class Item(Versioned, Model):
         "models.User", related_name="items", on_delete=fields.CASCADE, db_index=True
     )
     owner_id: int
-    created_at = fields.DatetimeField(auto_now_add=True)
-    updated_at = fields.DatetimeField(auto_now=True)
+    created_at = utc_datetime(auto_now_add=True)
+    updated_at = utc_datetime(auto_now=True)
     # Bumped by every change, in the same UPDATE that checks it: the ETag / If-Match value.
     version = fields.IntField(default=1, db_default=1)
 

@@ -16,6 +16,7 @@ from app.api.deps import (
     PRECONDITION_FAILED,
     TOTAL_COUNT_HEADER,
     USER_NOT_FOUND,
+    Caller,
     CurrentUser,
     IfMatch,
     Page,
@@ -81,7 +82,7 @@ async def list_items_of(items: QuerySet[Item], query: _ItemListQuery, page: Page
     return page_response([_nest_owner(row) for row in rows], total)
 
 
-async def _get_own_item(user: User, item_id: int) -> Item:
+async def _get_own_item(user: Caller, item_id: int) -> Item:
     """The item, if `user` may change it: its owner or a superuser."""
     item = await Item.get_or_none(id=item_id)
     if item is None:
@@ -99,7 +100,7 @@ async def _get_own_item(user: User, item_id: int) -> Item:
     summary="Create an item owned by the caller",
 )
 async def create_item(user: CurrentUser, body: ItemCreate) -> ItemPublic:
-    item = await Item.create(owner=user, name=body.name, description=body.description)
+    item = await Item.create(owner_id=user.id, name=body.name, description=body.description)
     return ItemPublic.model_validate(item)
 
 

@@ -117,8 +117,8 @@ async def list_users(
     responses={200: {"headers": ETAG_HEADER}, **error_responses(401)},
     summary="The caller",
 )
-async def read_me(user: CurrentUser) -> RowsResponse:
-    return row_response({field: getattr(user, field) for field in USER_FIELDS}, user.version)
+async def read_me(caller: CurrentUser) -> RowsResponse:
+    return row_response({field: caller.row[field] for field in USER_FIELDS}, caller.row["version"])
 
 
 @router.get(

@@ -6,8 +6,14 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
+from app.db.raw import fetch_rows
 from app.models.fields import utc_datetime
 from app.models.versioned import Versioned
+
+ROW_SQL = (
+    'SELECT "id", "name", "description", "owner_id", "created_at", "updated_at", "version" '
+    'FROM "items" WHERE "id" = {}'
+)
 
 
 class Item(Versioned, Model):
@@ -29,6 +35,12 @@ class Item(Versioned, Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @classmethod
+    async def row(cls, item_id: int) -> dict[str, Any] | None:
+        """One item's columns as a dict, by a prepared statement (a hot read)."""
+        rows = await fetch_rows(cls, ROW_SQL, item_id)
+        return rows[0] if rows else None
 
     @classmethod
     async def grouped_by_owner(

@@ -10,7 +10,7 @@ from app.db.raw import fetch_rows
 from app.models.fields import utc_datetime
 from app.models.versioned import Versioned
 
-TOKEN_HOLDER_SQL = (
+ROW_SQL = (
     'SELECT "id", "email", "username", "is_active", "is_superuser", "created_at", '
     '"updated_at", "version", "token_version" FROM "users" WHERE "id" = {}'
 )
@@ -82,14 +82,20 @@ class User(Versioned, Model):
         return None
 
     @classmethod
-    async def token_holder(cls, user_id: int, token_version: int) -> dict[str, Any] | None:
-        """The row of the active user a token names, if the token is not revoked. Every
-        authenticated request asks this, so it is one prepared statement, not a query
+    async def row(cls, user_id: int) -> dict[str, Any] | None:
+        """One user's columns (never the password hash) as a dict. Every authenticated
+        request asks this for its caller, so it is one prepared statement, not a query
         built by the ORM each time."""
-        rows = await fetch_rows(cls, TOKEN_HOLDER_SQL, user_id)
-        if not rows or not rows[0]["is_active"] or rows[0]["token_version"] != token_version:
+        rows = await fetch_rows(cls, ROW_SQL, user_id)
+        return rows[0] if rows else None
+
+    @classmethod
+    async def token_holder(cls, user_id: int, token_version: int) -> dict[str, Any] | None:
+        """The row of the active user a token names, if the token is not revoked."""
+        row = await cls.row(user_id)
+        if row is None or not row["is_active"] or row["token_version"] != token_version:
             return None
-        return rows[0]
+        return row
 
     @classmethod
     async def get_by_login(cls, login: str) -> "User | None":

@@ -96,12 +96,13 @@ async def _get_own_item(user: Caller, item_id: int) -> Item:
     "/",
     status_code=status.HTTP_201_CREATED,
     response_model=ItemPublic,
-    responses=error_responses(400, 401),
+    responses={201: {"headers": ETAG_HEADER}, **error_responses(400, 401)},
     summary="Create an item owned by the caller",
 )
-async def create_item(user: CurrentUser, body: ItemCreate) -> ItemPublic:
+async def create_item(user: CurrentUser, body: ItemCreate) -> RowsResponse:
     item = await Item.create(owner_id=user.id, name=body.name, description=body.description)
-    return ItemPublic.model_validate(item)
+    row = {field: getattr(item, field) for field in ITEM_FIELDS}
+    return RowsResponse(row, status_code=status.HTTP_201_CREATED, headers={"ETag": item.etag})
 
 
 @router.get(
@@ -164,12 +165,15 @@ async def transfer_items(user: CurrentUser, body: ItemTransfer) -> list[ItemPubl
     summary="One item",
 )
 async def read_item(_: CurrentUser, item_id: DbId, include: ItemInclude = None) -> RowsResponse:
-    fields = (*ITEM_FIELDS, *OWNER_FIELDS) if include else ITEM_FIELDS
-    row = await Item.filter(id=item_id).first().values(*fields, "version")
+    if include:  # the owner through a join
+        fields = (*ITEM_FIELDS, *OWNER_FIELDS, "version")
+        row = await Item.filter(id=item_id).first().values(*fields)
+        row = _nest_owner(row) if row else None
+    else:
+        row = await Item.row(item_id)
     if row is None:
         raise ITEM_NOT_FOUND
-    version = row.pop("version")
-    return row_response(_nest_owner(row) if include else row, version)
+    return row_response(row, row.pop("version"))
 
 
 @router.patch(

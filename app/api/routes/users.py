@@ -128,13 +128,13 @@ async def read_me(caller: CurrentUser) -> RowsResponse:
     summary="One user",
 )
 async def read_user(_: CurrentUser, user_id: DbId, include: UserInclude = None) -> RowsResponse:
-    row = await User.filter(id=user_id).first().values(*USER_FIELDS, "version")
-    if row is None:
+    user = await User.row(user_id)
+    if user is None:
         raise USER_NOT_FOUND
-    version = row.pop("version")
+    row = {field: user[field] for field in USER_FIELDS}
     if include:
         await _with_items([row])
-    return row_response(row, version)
+    return row_response(row, user["version"])
 
 
 @router.patch(

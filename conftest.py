@@ -5,6 +5,7 @@ created on it for the run and dropped afterwards). The environment is set here, 
 the app is imported, so the one TORTOISE_ORM config points at the test database.
 """
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -33,9 +34,8 @@ os.environ.update(
 )
 
 
-def pytest_sessionfinish(session, exitstatus):
-    if _SQLITE_DIR:
-        shutil.rmtree(_SQLITE_DIR, ignore_errors=True)
+if _SQLITE_DIR:  # removed when the test process exits, however the session ended
+    atexit.register(shutil.rmtree, _SQLITE_DIR, ignore_errors=True)
 
 
 pytest_plugins = ["tests.fixtures"]

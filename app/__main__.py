@@ -13,10 +13,10 @@ import sys
 from pydantic import TypeAdapter, ValidationError
 from tortoise import Tortoise
 
-from app.api.errors import DATABASE_UNAVAILABLE
 from app.core.config import get_settings
 from app.db import migrations
 from app.db.config import TORTOISE_ORM
+from app.db.errors import DATABASE_UNAVAILABLE
 
 
 async def _migrate(wait_seconds: float) -> int:

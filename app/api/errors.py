@@ -1,33 +1,20 @@
 """Error responses: the documented shapes, and the handlers that turn failures into them."""
 
-import asyncio
 import logging
 from typing import Any
 
-import asyncpg
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from tortoise.exceptions import DBConnectionError
 
+from app.db.errors import DATABASE_UNAVAILABLE
 from app.schemas.common import ErrorDetail
 
 logger = logging.getLogger("app")
 
 RETRY_AFTER_SECONDS = "5"
 
-# Failures that mean "the database cannot be reached right now", as opposed to a bug.
-DATABASE_UNAVAILABLE = (
-    DBConnectionError,
-    OSError,  # connection refused, reset, host unreachable
-    asyncio.TimeoutError,  # connect or command timeout
-    asyncpg.PostgresConnectionError,  # connection lost mid-query
-    asyncpg.InterfaceError,  # pool closing, connection closed under us
-    asyncpg.InternalClientError,  # protocol state broken by a connection dying mid-use
-    asyncpg.exceptions.OperatorInterventionError,  # server shutting down or starting up
-    asyncpg.exceptions.InsufficientResourcesError,  # too many connections
-)
 
 _DESCRIPTIONS = {
     400: "The body could not be parsed, or it conflicts with existing data or the account's state.",

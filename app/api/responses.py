@@ -20,6 +20,6 @@ def page_response(rows: list[dict[str, Any]], total: int) -> RowsResponse:
     return RowsResponse(rows, headers={"X-Total-Count": str(total)})
 
 
-def row_response(row: dict[str, Any], version: int) -> RowsResponse:
+def row_response(row: dict[str, Any], version: int, status_code: int = 200) -> RowsResponse:
     """One resource with its ETag."""
-    return RowsResponse(row, headers={"ETag": f'"{version}"'})
+    return RowsResponse(row, status_code=status_code, headers={"ETag": f'"{version}"'})

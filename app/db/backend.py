@@ -11,17 +11,11 @@ applied), and nothing inside a transaction is retried (the transaction is gone).
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-import asyncpg
 from tortoise.backends.asyncpg.client import AsyncpgDBClient
 
-T = TypeVar("T")
+from app.db.errors import CONNECTION_LOST
 
-CONNECTION_LOST = (
-    asyncpg.PostgresConnectionError,  # "connection was closed in the middle of operation"
-    asyncpg.InterfaceError,  # "connection is closed"
-    asyncpg.InternalClientError,  # protocol state broken by a dying connection
-    ConnectionError,  # reset by peer, broken pipe
-)
+T = TypeVar("T")
 
 
 def _is_plain_read(query: str) -> bool:

@@ -22,8 +22,8 @@ from aerich.utils import import_py_file, import_py_module
 from tortoise import BaseDBAsyncClient
 from tortoise.exceptions import OperationalError
 
-from app.api.errors import DATABASE_UNAVAILABLE
 from app.db.config import is_postgres
+from app.db.errors import DATABASE_UNAVAILABLE
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 # Any constant shared by every instance of the service: "aerich" in ASCII.

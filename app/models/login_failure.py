@@ -23,12 +23,10 @@ class LoginFailure(Model):
     async def count_attempt(cls, key: str, max_failures: int, window: timedelta) -> int | None:
         """Count one attempt for `key`, atomically. Returns the seconds to wait when the
         attempts in the window exceed `max_failures`, else None."""
-        for _ in range(2):  # the second round runs when a concurrent attempt created the row
-            try:
-                return await cls._count_attempt(key, max_failures, window)
-            except IntegrityError:
-                continue
-        return await cls._count_attempt(key, max_failures, window)
+        try:
+            return await cls._count_attempt(key, max_failures, window)
+        except IntegrityError:  # a concurrent attempt created the row first: count on it
+            return await cls._count_attempt(key, max_failures, window)
 
     @classmethod
     async def _count_attempt(cls, key: str, max_failures: int, window: timedelta) -> int | None:

@@ -102,7 +102,7 @@ async def _get_own_item(user: Caller, item_id: int) -> Item:
 async def create_item(user: CurrentUser, body: ItemCreate) -> RowsResponse:
     item = await Item.create(owner_id=user.id, name=body.name, description=body.description)
     row = {field: getattr(item, field) for field in ITEM_FIELDS}
-    return RowsResponse(row, status_code=status.HTTP_201_CREATED, headers={"ETag": item.etag})
+    return row_response(row, item.version, status.HTTP_201_CREATED)
 
 
 @router.get(

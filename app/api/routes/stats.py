@@ -8,7 +8,8 @@ from tortoise import connections
 from tortoise.functions import Count
 
 from app.api.deps import CurrentUser
-from app.api.errors import DATABASE_UNAVAILABLE, error_responses
+from app.api.errors import error_responses
+from app.db.errors import DATABASE_UNAVAILABLE
 from app.models import Item
 from app.schemas.stats import Health, Stats, TopOwner
 

@@ -88,7 +88,6 @@ async def create_user(body: UserCreate) -> UserPublic:
 async def list_users(
     _: CurrentUser,
     page: PageDep,
-    response: Response,
     email: Annotated[SafeText | None, Query(description="Email substring.")] = None,
     is_active: bool | None = None,
     order_by: Annotated[

@@ -7,6 +7,7 @@ the app is imported, so the one TORTOISE_ORM config points at the test database.
 
 import atexit
 import os
+import secrets
 import shutil
 import tempfile
 import uuid
@@ -23,7 +24,8 @@ else:
 
 os.environ.update(
     ENVIRONMENT="test",
-    SECRET_KEY="test-secret-key-that-is-long-enough-for-hs256",
+    # A new key every run: no key written in the code is ever accepted.
+    SECRET_KEY=secrets.token_urlsafe(48),
     # Cheap argon2 for speed; production keeps the strong defaults.
     ARGON2_TIME_COST="1",
     ARGON2_MEMORY_COST="1024",

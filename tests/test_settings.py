@@ -1,24 +1,93 @@
-"""Settings refuse to run production on a guessable secret."""
+"""Settings: no token signed with a key from the code, the docs or the image is accepted."""
 
 import re
+import secrets
+import stat
 from pathlib import Path
 
+import jwt
 import pytest
 from pydantic import ValidationError
 
-from app.core.config import DEFAULT_SECRET_KEY, Settings
+from app.core.config import PUBLISHED_SECRET_KEYS, Settings
+from tests.support import manage
+
+REPO = Path(__file__).resolve().parents[1]
+PUBLISHED_KEY = next(iter(PUBLISHED_SECRET_KEYS))
 
 
-@pytest.mark.parametrize("secret", [DEFAULT_SECRET_KEY, "short-secret"])
-def test_production_refuses_default_or_short_secret(secret):
+@pytest.mark.parametrize("secret", ["", PUBLISHED_KEY, "short-secret", "k" * 48])
+def test_production_refuses_a_missing_published_short_or_repetitive_secret(secret):
     with pytest.raises(ValidationError, match="SECRET_KEY"):
         Settings(environment="production", secret_key=secret)
 
 
+@pytest.mark.parametrize("environment", ["development", "test"])
+def test_a_published_key_is_refused_in_every_environment(environment, tmp_path):
+    with pytest.raises(ValidationError, match="SECRET_KEY"):
+        Settings(
+            environment=environment,
+            secret_key=PUBLISHED_KEY,
+            database_url=f"sqlite://{tmp_path}/app.sqlite3",
+        )
+
+
 def test_production_accepts_a_long_random_secret():
-    settings = Settings(environment="production", secret_key="k" * 48)
+    settings = Settings(environment="production", secret_key=secrets.token_urlsafe(48))
 
     assert settings.environment == "production"
+
+
+def test_development_generates_one_private_key_per_installation(tmp_path):
+    url = f"sqlite://{tmp_path}/app.sqlite3"
+
+    first = Settings(environment="development", secret_key="", database_url=url)
+    second = Settings(environment="development", secret_key="", database_url=url)
+    elsewhere = Settings(
+        environment="development", secret_key="", database_url=f"sqlite://{tmp_path}/b/x.db"
+    )
+
+    key_file = tmp_path / "secret_key"
+    assert first.secret_key == second.secret_key == key_file.read_text().strip()
+    assert len(first.secret_key) >= 32 and elsewhere.secret_key != first.secret_key
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert list(tmp_path.glob(".secret_key*")) == []  # no scratch files left
+
+
+def test_no_key_is_written_in_the_code_docs_or_image():
+    """The places a user copies settings from carry no key to copy."""
+    example = (REPO / ".env.example").read_text()
+    assert re.search(r"^SECRET_KEY=$", example, flags=re.MULTILINE)
+    for name in ("README.md", "Dockerfile", "SECURITY.md", ".env.example"):
+        text = (REPO / name).read_text()
+        assert not re.search(r"SECRET_KEY=[A-Za-z0-9_\-]{8,}", text), name
+    assert "/data/" in (REPO / ".gitignore").read_text().splitlines()  # the generated key
+
+
+async def test_serving_in_production_without_a_key_refuses_to_start(tmp_path):
+    code, out, err = await manage(
+        "serve",
+        ENVIRONMENT="production",
+        SECRET_KEY="",
+        DATABASE_URL=f"sqlite://{tmp_path}/app.sqlite3",
+        PORT="1",
+    )
+
+    assert code != 0 and "SECRET_KEY" in out + err
+
+
+async def test_a_token_signed_with_the_published_key_is_refused(client, alice):
+    forged = jwt.encode(
+        {"sub": str(alice.id), "ver": 0, "exp": 4102444800}, PUBLISHED_KEY, algorithm="HS256"
+    )
+
+    response = await client.patch(
+        f"/users/{alice.id}",
+        json={"is_superuser": True},
+        headers={"Authorization": f"Bearer {forged}"},
+    )
+
+    assert response.status_code == 401
 
 
 def test_cors_origins_are_read_as_a_comma_separated_list(monkeypatch):
@@ -28,7 +97,7 @@ def test_cors_origins_are_read_as_a_comma_separated_list(monkeypatch):
 
 
 def test_env_example_documents_every_setting():
-    example = (Path(__file__).resolve().parents[1] / ".env.example").read_text()
+    example = (REPO / ".env.example").read_text()
     documented = set(re.findall(r"^([A-Z0-9_]+)=", example, flags=re.MULTILINE))
 
     assert documented == {name.upper() for name in Settings.model_fields}

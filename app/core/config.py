@@ -1,13 +1,21 @@
 """Settings from the environment and `.env`, validated once at start-up."""
 
+import os
+import secrets
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from tortoise.backends.base.config_generator import expand_db_url
 
-DEFAULT_SECRET_KEY = "change-me-in-production-this-is-not-a-secret"
-MIN_PRODUCTION_SECRET_LENGTH = 32
+MIN_SECRET_LENGTH = 32
+MIN_SECRET_DISTINCT_CHARACTERS = 10
+# Keys that were ever written in this project's code or docs: public, so never accepted.
+PUBLISHED_SECRET_KEYS = frozenset({"change-me-in-production-this-is-not-a-secret"})
+# In development and tests, a key generated once per installation, beside the SQLite data.
+INSTALLATION_KEY_FILE = "secret_key"
 
 
 class Settings(BaseSettings):
@@ -32,7 +40,9 @@ class Settings(BaseSettings):
     db_command_timeout: float = Field(default=30.0, gt=0)
     sql_echo: bool = False
 
-    secret_key: str = DEFAULT_SECRET_KEY
+    # Signs the access tokens. Production needs a strong random value; development and
+    # tests generate one per installation when it is empty.
+    secret_key: str = Field(default="", repr=False)
     access_token_expire_minutes: int = Field(default=60, ge=1)
     cors_origins: Annotated[list[str], NoDecode] = []
 
@@ -58,18 +68,53 @@ class Settings(BaseSettings):
         return data
 
     @model_validator(mode="after")
-    def _refuse_weak_secret_in_production(self) -> "Settings":
-        if self.environment == "production" and (
-            self.secret_key == DEFAULT_SECRET_KEY
-            or len(self.secret_key) < MIN_PRODUCTION_SECRET_LENGTH
-        ):
-            raise ValueError(
-                "SECRET_KEY must be set to a random value of at least "
-                f"{MIN_PRODUCTION_SECRET_LENGTH} characters when ENVIRONMENT=production"
-            )
+    def _check(self) -> "Settings":
         if self.db_pool_min > self.db_pool_max:
             raise ValueError("DB_POOL_MIN must not exceed DB_POOL_MAX")
+        if self.secret_key in PUBLISHED_SECRET_KEYS:
+            raise ValueError("SECRET_KEY is a published example value; set a random one")
+        if not self.secret_key and self.environment != "production":
+            self.secret_key = installation_secret_key(self.installation_key_path())
+        if not is_strong_secret(self.secret_key):
+            raise ValueError(
+                f"SECRET_KEY must be a random value of at least {MIN_SECRET_LENGTH} "
+                f"characters (ENVIRONMENT={self.environment}); generate one with: "
+                'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+            )
         return self
+
+    def installation_key_path(self) -> Path:
+        """Beside the SQLite database file, or in ./data for any other database."""
+        credentials = expand_db_url(self.database_url)["credentials"]
+        database_file = credentials.get("file_path", ":memory:")
+        folder = Path(database_file).parent if database_file != ":memory:" else Path("data")
+        return folder / INSTALLATION_KEY_FILE
+
+
+def is_strong_secret(key: str) -> bool:
+    """Long and not a repeated pattern: what `secrets.token_urlsafe(48)` gives."""
+    return len(key) >= MIN_SECRET_LENGTH and len(set(key)) >= MIN_SECRET_DISTINCT_CHARACTERS
+
+
+def installation_secret_key(path: Path) -> str:
+    """The key in `path`, created there (mode 0600) by the first process that needs it.
+
+    It is written to a temporary file and linked into place, so processes that start
+    together all read the one key that won.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        scratch = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        descriptor = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+        try:
+            os.link(scratch, path)
+        except FileExistsError:
+            pass  # another process linked its key first: use that one
+        finally:
+            scratch.unlink()
+    return path.read_text().strip()
 
 
 @lru_cache

@@ -9,7 +9,11 @@ from fastapi.middleware.cors import CORSMiddleware
 from tortoise.contrib.fastapi import RegisterTortoise
 
 from app.api.errors import install_error_handlers
-from app.api.middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from app.api.middleware import (
+    BodySizeLimitMiddleware,
+    HeadAsGetMiddleware,
+    SecurityHeadersMiddleware,
+)
 from app.api.routes import auth, items, stats, users
 from app.core.config import Settings, get_settings
 from app.db.config import tortoise_config
@@ -42,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["X-Total-Count", "ETag", "Retry-After"],
     )
     app.add_middleware(BodySizeLimitMiddleware)
+    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)  # added last: outermost, on every answer
     install_error_handlers(app)
     for module in (auth, users, items, stats):

@@ -317,3 +317,40 @@ async def test_token_of_a_deleted_then_recreated_account_is_401(client, alice):
     await client.post("/users/", json={"email": "alice@example.com", "password": PASSWORD})
 
     assert (await client.get("/users/me", headers=alice.headers)).status_code == 401
+
+
+DECOMPOSED = "u\u0308ser@example.com"  # ü as u + combining diaeresis
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "user@XN--BCHER-KVA.example",  # IDNA: stored as user@bücher.example
+        DECOMPOSED,  # stored in NFC
+        "Some One <Some.One@Example.com>",  # the address inside a display name
+    ],
+    ids=["idna", "nfd", "display-name"],
+)
+async def test_the_email_as_typed_at_signup_signs_in_and_is_found(client, alice, typed):
+    """Sign-up, login, PATCH, the list filter and createsuperuser share one normalisation."""
+    signup = await client.post("/users/", json={"email": typed, "password": PASSWORD})
+    assert signup.status_code == 201, signup.text
+    stored = signup.json()["email"]
+
+    token = await _login(client, typed)
+    duplicate = await client.post("/users/", json={"email": typed, "password": PASSWORD})
+    found = await client.get("/users/", params={"email": typed}, headers=alice.headers)
+    taken = await client.patch(f"/users/{alice.id}", json={"email": typed}, headers=alice.headers)
+
+    assert token.status_code == 200, token.text
+    assert duplicate.status_code == 400
+    assert [user["email"] for user in found.json()] == [stored]
+    assert taken.json() == {"detail": "Email already registered"}
+
+
+async def test_an_unnormalised_login_shares_the_throttle_of_its_normal_form(client):
+    for attempt in range(5):
+        typed = DECOMPOSED if attempt % 2 else "üser@example.com"
+        assert (await _login(client, typed, "wrong-password")).status_code == 401
+
+    assert (await _login(client, DECOMPOSED, "wrong-password")).status_code == 429

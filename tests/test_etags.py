@@ -52,7 +52,7 @@ async def test_the_etag_from_a_patch_allows_the_next_patch(client, alice, item):
 
 
 @pytest.mark.parametrize(
-    "if_match", ['"999"', 'W/"1"', "garbage", '"99999999999"', '"1"x'], ids=str
+    "if_match", ['"999"', 'W/"1"', "garbage", '"99999999999"', '"1"x', '"01"', '" 1"'], ids=str
 )
 async def test_if_match_that_does_not_match_is_412(client, alice, item, if_match):
     response = await client.patch(

@@ -132,7 +132,7 @@ async def test_list_items_rejects_bad_parameters_with_422(client, alice, params)
     assert response.status_code == 422
 
 
-@pytest.mark.parametrize("q", ["%", "_", "' OR 1=1 --", "\\", "x" * 5000])
+@pytest.mark.parametrize("q", ["%", "_", "' OR 1=1 --", "\\", "x" * 255])
 async def test_list_items_search_treats_sql_and_wildcards_as_text(client, alice, q):
     await _create(client, alice, name="plain")
 

@@ -300,11 +300,18 @@ async def test_get_missing_user_is_404(client, alice, user_id):
     assert response.json() == {"detail": "User not found"}
 
 
-@pytest.mark.parametrize("user_id", ["abc", "0", "99999999999"])
+@pytest.mark.parametrize("user_id", ["0", "99999999999"])
 async def test_get_user_with_invalid_id_is_422(client, alice, user_id):
     response = await client.get(f"/users/{user_id}", headers=alice.headers)
 
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize("path", ["/users/abc", "/users/-1", "/items/abc", "/users/abc/items"])
+async def test_a_path_that_names_no_id_is_404(client, alice, path):
+    response = await client.get(path, headers=alice.headers)
+
+    assert response.status_code == 404
 
 
 async def test_list_a_users_items_and_404_for_missing_user(client, alice, bob):
@@ -485,3 +492,20 @@ async def test_patch_flags_must_be_json_booleans(client, admin, alice, body):
     response = await client.patch(f"/users/{alice.id}", json=body, headers=admin.headers)
 
     assert response.status_code == 422
+
+
+async def test_include_items_embeds_the_first_100_items_of_each_user(client, alice, bob):
+    await Item.bulk_create([Item(owner_id=alice.id, name=f"a{n}") for n in range(150)])
+    await Item.bulk_create([Item(owner_id=bob.id, name=f"b{n}") for n in range(3)])
+    alices = [i.id for i in await Item.filter(owner_id=alice.id).order_by("id")]
+
+    one = await client.get(f"/users/{alice.id}?include=items", headers=bob.headers)
+    listed = await client.get("/users/?include=items", headers=bob.headers)
+    paged = await client.get(f"/users/{alice.id}/items?skip=100", headers=bob.headers)
+
+    assert [i["id"] for i in one.json()["items"]] == alices[:100]
+    by_user = {user["id"]: user["items"] for user in listed.json()}
+    assert [i["id"] for i in by_user[alice.id]] == alices[:100]
+    assert [i["name"] for i in by_user[bob.id]] == ["b0", "b1", "b2"]
+    assert [i["id"] for i in paged.json()] == alices[100:]
+    assert paged.headers["X-Total-Count"] == "150"

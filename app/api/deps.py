@@ -4,11 +4,12 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Header, HTTPException, Query, status
+from fastapi import Depends, Header, Query
 from fastapi.security import OAuth2PasswordBearer
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from app.core.errors import NotAuthenticated
 from app.core.security import decode_access_token
 from app.models import User
 from app.schemas.common import INT32_MAX
@@ -17,27 +18,18 @@ M = TypeVar("M", bound=Model)
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token")
 
-CREDENTIALS_ERROR = HTTPException(
-    status_code=status.HTTP_401_UNAUTHORIZED,
-    detail="Could not validate credentials",
-    headers={"WWW-Authenticate": "Bearer"},
-)
-FORBIDDEN = HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="Not enough permissions")
-USER_NOT_FOUND = HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="User not found")
-ITEM_NOT_FOUND = HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="Item not found")
-PRECONDITION_FAILED = HTTPException(
-    status_code=status.HTTP_412_PRECONDITION_FAILED,
-    detail="Precondition failed: the resource has changed",
-)
-STRONG_ETAG = re.compile(r'"([0-9]{1,10})"')
+# An ETag as this service writes it: a version without leading zeros, in double quotes.
+STRONG_ETAG = re.compile(r'"([1-9][0-9]{0,9})"')
 
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Who is asking: the signed-in user's id and rights, and their row for `/users/me`."""
+    """Who is asking: the signed-in user's id and rights, and their row for `/users/me`.
+    Writes re-read the rights from the locked row (`User.lock_acting`)."""
 
     id: int
     is_superuser: bool
+    token_version: int
     row: dict[str, Any]
 
 
@@ -46,8 +38,8 @@ async def get_current_user(token: Annotated[str, Depends(oauth2_scheme)]) -> Cal
     claims = decode_access_token(token)
     row = await User.token_holder(*claims) if claims else None
     if row is None:
-        raise CREDENTIALS_ERROR
-    return Caller(id=row["id"], is_superuser=row["is_superuser"], row=row)
+        raise NotAuthenticated
+    return Caller(row["id"], row["is_superuser"], row["token_version"], row)
 
 
 CurrentUser = Annotated[Caller, Depends(get_current_user)]

@@ -3,11 +3,14 @@
 import logging
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from app.api.middleware import security_headers
+from app.core.errors import ServiceError
 from app.db.errors import DATABASE_UNAVAILABLE
 from app.schemas.common import ErrorDetail
 
@@ -21,10 +24,13 @@ _DESCRIPTIONS = {
     401: "Missing, malformed, tampered or expired token, or wrong credentials.",
     403: "Signed in, but not allowed to do this.",
     404: "The resource does not exist.",
+    409: "A concurrent request held the same rows in a conflicting order; send it again.",
     412: "If-Match did not match: the resource changed since that version was read.",
     429: "Too many failed logins; retry after `Retry-After` seconds.",
     503: "The database is unreachable; retry after `Retry-After` seconds.",
 }
+# What an operation that locks rows can also answer (see `concurrent_conflict`).
+LOCKING_ERRORS = (409,)
 _RETRY_AFTER_HEADER = {"Retry-After": {"schema": {"type": "integer"}}}
 
 
@@ -36,6 +42,23 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
         if code in (429, 503):
             responses[code]["headers"] = _RETRY_AFTER_HEADER
     return responses
+
+
+async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
+    """Every domain error: its status code and the contract's `detail`."""
+    return JSONResponse(
+        status_code=exc.status_code, content={"detail": exc.message}, headers=exc.headers
+    )
+
+
+async def concurrent_conflict(request: Request, exc: Exception) -> JSONResponse:
+    """PostgreSQL broke a lock cycle (deadlock) or a serialization conflict by aborting
+    this transaction: nothing of it was written, so the request can simply be sent again."""
+    logger.warning("transaction aborted on %s %s: %r", request.method, request.url.path, exc)
+    return JSONResponse(
+        status_code=status.HTTP_409_CONFLICT,
+        content={"detail": "Conflicting concurrent request, nothing was changed; retry it"},
+    )
 
 
 async def database_unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -56,11 +79,18 @@ async def validation_error(request: Request, exc: RequestValidationError) -> JSO
 async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     """A bug: log it with its traceback, tell the client nothing about the internals."""
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return JSONResponse(status_code=500, content={"detail": "Internal server error"})
+    # Starlette answers this from outside every middleware: add the headers here.
+    return JSONResponse(
+        status_code=500,
+        content={"detail": "Internal server error"},
+        headers=security_headers(request.url.path),
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(ServiceError, service_error)
+    app.add_exception_handler(asyncpg.exceptions.TransactionRollbackError, concurrent_conflict)
     for exc_type in DATABASE_UNAVAILABLE:
         app.add_exception_handler(exc_type, database_unavailable)
     app.add_exception_handler(Exception, unexpected_error)

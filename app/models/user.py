@@ -1,11 +1,13 @@
 """The `users` table, with the seed's column names."""
 
-from typing import Any
+from typing import Any, Self
 
-from tortoise import fields
-from tortoise.expressions import F
+from tortoise import BaseDBAsyncClient, fields
+from tortoise.expressions import Subquery
 from tortoise.models import Model
 
+from app.core.emails import normalize_email
+from app.core.errors import EmailTaken, NotAuthenticated, UsernameTaken
 from app.db.raw import fetch_rows
 from app.models.fields import utc_datetime
 from app.models.versioned import Versioned
@@ -17,8 +19,8 @@ ROW_SQL = (
 
 
 class User(Versioned, Model):
-    # Emails are stored lower-cased. Usernames keep their case but are unique
-    # case-insensitively through the `username_lower` shadow column.
+    # Emails are stored normalised (app/core/emails.py). Usernames keep their case but are
+    # unique case-insensitively through the `username_lower` shadow column.
 
     id = fields.IntField(primary_key=True)
     email = fields.CharField(max_length=255, unique=True)
@@ -45,40 +47,78 @@ class User(Versioned, Model):
 
     async def save(self, *args: Any, **kwargs: Any) -> None:
         """Keep the case-folded username in step with `username` on every write."""
-        self.email = self.email.lower()
         self.username_lower = self.username.lower() if self.username else None
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "username" in update_fields:
             kwargs["update_fields"] = [*update_fields, "username_lower"]
         await super().save(*args, **kwargs)
 
+    def may_change(self, owner_id: int) -> bool:
+        """Whether this user may change what `owner_id` owns (or that user's account)."""
+        return self.is_superuser or self.id == owner_id
+
+    @classmethod
+    async def lock_acting(
+        cls, caller_id: int, token_version: int, *others: int, using_db: BaseDBAsyncClient
+    ) -> tuple[Self, dict[int, Self]]:
+        """Lock the caller's row and these users' rows inside `using_db`'s transaction, and
+        check the caller is still the active user the token was issued to (401 if not).
+
+        The caller's rights are read from the locked row, so a concurrent demotion,
+        deactivation or deletion waits for this write or wins before it, never in between.
+        Rows are locked in one statement by ascending id, users before items: the one
+        lock order of the service, so two writes never wait on each other in a cycle.
+        """
+        locked = cls.filter(id__in={caller_id, *others}).order_by("id").select_for_update()
+        rows = {user.id: user for user in await locked.using_db(using_db)}
+        caller = rows.get(caller_id)
+        if caller is None or not caller.is_active or caller.token_version != token_version:
+            raise NotAuthenticated
+        return caller, rows
+
     async def apply_changes(
-        self, changes: dict[str, Any], if_version: set[int] | None = None
-    ) -> bool:
+        self,
+        changes: dict[str, Any],
+        if_version: set[int] | None = None,
+        using_db: BaseDBAsyncClient | None = None,
+    ) -> Self:
         """As `Versioned.apply_changes`, keeping `username_lower` in step, and revoking
         every token issued before a password change or a deactivation."""
         changes = dict(changes)
         if "username" in changes:
             username = changes["username"]
             changes["username_lower"] = username.lower() if username else None
-        if "hashed_password" in changes or changes.get("is_active") is False:
-            changes["token_version"] = F("token_version") + 1
-        return await super().apply_changes(changes, if_version)
+        if "hashed_password" in changes or (changes.get("is_active") is False and self.is_active):
+            changes["token_version"] = self.token_version + 1
+        return await super().apply_changes(changes, if_version, using_db)
+
+    async def delete_checked(
+        self, if_version: set[int] | None = None, using_db: BaseDBAsyncClient | None = None
+    ) -> None:
+        """Delete the account and its items. The items are locked first, by ascending id
+        (the lock order a transfer uses), rather than in whatever order the cascade of
+        the foreign key would visit them."""
+        from app.models.item import Item
+
+        self.check_version(if_version)
+        own_items = Item.filter(owner_id=self.id).order_by("id").select_for_update()
+        await Item.filter(id__in=Subquery(own_items.values("id"))).using_db(using_db).delete()
+        await super().delete_checked(if_version, using_db)
 
     @classmethod
     async def conflict(
         cls, email: str | None, username: str | None, exclude_id: int | None = None
-    ) -> str | None:
-        """The contract's message when `email` or `username` is taken by another account.
+    ) -> EmailTaken | UsernameTaken | None:
+        """The contract's error when `email` or `username` is taken by another account.
 
         A check before writing gives the message; the unique constraints stay the guard
         against races, and this is asked again when one of them fires.
         """
         others = cls.exclude(id=exclude_id) if exclude_id is not None else cls.all()
-        if email is not None and await others.filter(email=email.lower()).exists():
-            return "Email already registered"
+        if email is not None and await others.filter(email=email).exists():
+            return EmailTaken()
         if username is not None and await others.filter(username_lower=username.lower()).exists():
-            return "Username already taken"
+            return UsernameTaken()
         return None
 
     @classmethod
@@ -98,9 +138,16 @@ class User(Versioned, Model):
         return row
 
     @classmethod
-    async def get_by_login(cls, login: str) -> "User | None":
-        """Find the account a login name refers to: an email, or else a username."""
-        field = "email" if "@" in login else "username_lower"
-        if "\x00" in login or len(login) > cls._meta.fields_map[field].max_length:
+    async def get_by_login(cls, login: str) -> Self | None:
+        """Find the account a login name refers to: an email (normalised as at sign-up),
+        or else a username."""
+        if "@" in login:
+            try:
+                field, value = "email", normalize_email(login)
+            except ValueError:
+                return None  # not an address any account could have
+        else:
+            field, value = "username_lower", login.lower()
+        if "\x00" in value or len(value) > cls._meta.fields_map[field].max_length:
             return None  # no account has such a name (and the database would refuse it)
-        return await cls.get_or_none(**{field: login.lower()})
+        return await cls.get_or_none(**{field: value})

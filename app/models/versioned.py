@@ -1,15 +1,16 @@
 """Optimistic concurrency for rows with a `version` column: the ETag and If-Match."""
 
-from typing import Any
+from typing import Any, Self
 
-from tortoise import timezone
-from tortoise.expressions import F
+from tortoise import BaseDBAsyncClient, timezone
+
+from app.core.errors import PreconditionFailed
 
 
 class Versioned:
-    """Mixed into models that have `version` and `updated_at`: every change goes through
-    one UPDATE that bumps the version and, given `if_version`, only applies while the
-    row is still at one of those versions, so a stale write cannot win a race."""
+    """Mixed into models that have `version` and `updated_at`. Every change is one UPDATE
+    that checks the version the row was read at and bumps it, so a stale write cannot
+    win a race; callers lock the row first when a permission depends on it."""
 
     id: int
     version: int
@@ -18,22 +19,35 @@ class Versioned:
     def etag(self) -> str:
         return f'"{self.version}"'
 
-    def _matching(self, if_version: set[int] | None) -> Any:
-        rows = type(self).filter(id=self.id)  # type: ignore[attr-defined]
-        return rows if if_version is None else rows.filter(version__in=if_version)
+    def check_version(self, if_version: set[int] | None) -> None:
+        """412 unless the row is at one of the versions an If-Match header names."""
+        if if_version is not None and self.version not in if_version:
+            raise PreconditionFailed
+
+    def _at_this_version(self, using_db: BaseDBAsyncClient | None) -> Any:
+        model: Any = type(self)
+        return model.filter(id=self.id, version=self.version).using_db(using_db)
 
     async def apply_changes(
-        self: "Versioned", changes: dict[str, Any], if_version: set[int] | None = None
-    ) -> bool:
-        """Write only `changes` (plus updated_at and the version); False if no row matched.
-        No changes write nothing: the row is only checked against `if_version`."""
+        self,
+        changes: dict[str, Any],
+        if_version: set[int] | None = None,
+        using_db: BaseDBAsyncClient | None = None,
+    ) -> Self:
+        """Write only `changes` (plus updated_at and the version) and keep them on this
+        object. No changes write nothing: the row is only checked against `if_version`."""
+        self.check_version(if_version)
         if not changes:
-            return await self._matching(if_version).exists()
-        columns = {**changes, "updated_at": timezone.now(), "version": F("version") + 1}
-        if not await self._matching(if_version).update(**columns):
-            return False
-        await self.refresh_from_db()  # type: ignore[attr-defined]
-        return True
+            return self
+        columns = {**changes, "updated_at": timezone.now(), "version": self.version + 1}
+        if not await self._at_this_version(using_db).update(**columns):
+            raise PreconditionFailed  # changed since it was read
+        self.update_from_dict(columns)  # type: ignore[attr-defined]
+        return self
 
-    async def delete_if(self, if_version: set[int] | None = None) -> bool:
-        return bool(await self._matching(if_version).delete())
+    async def delete_checked(
+        self, if_version: set[int] | None = None, using_db: BaseDBAsyncClient | None = None
+    ) -> None:
+        self.check_version(if_version)
+        if not await self._at_this_version(using_db).delete():
+            raise PreconditionFailed

@@ -22,7 +22,9 @@ DbId = Annotated[int, Field(ge=1, le=INT32_MAX)]
 
 # Text that reaches the database: PostgreSQL refuses NUL characters, so they are invalid input.
 NO_NUL = r"^[^\x00]*$"
-SafeText = Annotated[str, StringConstraints(pattern=NO_NUL)]
+# A list filter's free text: no name or email the service stores is longer.
+SEARCH_TEXT_MAX_LENGTH = 255
+SearchText = Annotated[str, StringConstraints(max_length=SEARCH_TEXT_MAX_LENGTH, pattern=NO_NUL)]
 
 # ISO 8601 with an explicit UTC offset: 2026-01-31T12:00:00.123456+00:00.
 UtcDatetime = Annotated[

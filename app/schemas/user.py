@@ -13,10 +13,12 @@ from pydantic import (
     field_validator,
 )
 
+from app.core.emails import normalize_email
 from app.schemas.common import STRICT_BODY, UtcDatetime, drop_null_defaults
 from app.schemas.item import ItemCreate, ItemPublic, ItemWithOwner
 
-Email = Annotated[EmailStr, AfterValidator(str.lower)]
+# EmailStr for the schema and its message; stored in the one normalised form.
+Email = Annotated[EmailStr, AfterValidator(normalize_email)]
 Username = Annotated[
     str, StringConstraints(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_.\-]+$")
 ]

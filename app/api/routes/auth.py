@@ -4,27 +4,24 @@ import hashlib
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.api.errors import error_responses
+from app.api.routing import CollectionRouter
 from app.core.config import get_settings
+from app.core.emails import email_search_text
+from app.core.errors import BadCredentials, InactiveUser, TooManyLoginAttempts
 from app.core.security import create_access_token, verify_password
 from app.models import LoginFailure, User
 from app.schemas.auth import Token
 
-router = APIRouter(prefix="/auth", tags=["auth"])
-
-BAD_CREDENTIALS = HTTPException(
-    status_code=status.HTTP_401_UNAUTHORIZED,
-    detail="Incorrect email or password",
-    headers={"WWW-Authenticate": "Bearer"},
-)
+router = CollectionRouter(prefix="/auth", tags=["auth"])
 
 
 def _throttle_key(request: Request, user: User | None, login: str) -> str:
     """One counter per client and account, whatever case or alias the login was typed in."""
-    account = f"user:{user.id}" if user else f"login:{login.lower()}"
+    account = f"user:{user.id}" if user else f"login:{email_search_text(login)}"
     client = request.client.host if request.client else "unknown"
     return hashlib.sha256(f"{client}|{account}".encode()).hexdigest()
 
@@ -41,18 +38,14 @@ async def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Dep
     user = await User.get_by_login(form.username)
     key = _throttle_key(request, user, form.username)
     if retry_after := await LoginFailure.count_attempt(key, settings.login_max_failures, window):
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            "Too many failed login attempts, try again later",
-            headers={"Retry-After": str(retry_after)},
-        )
+        raise TooManyLoginAttempts(retry_after)
     # An unknown account still costs one verification, so timing does not reveal it.
     matched, new_hash = await verify_password(form.password, user.hashed_password if user else None)
     if not matched or user is None:
-        raise BAD_CREDENTIALS
+        raise BadCredentials
     await LoginFailure.clear(key)
     if not user.is_active:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Inactive user")
+        raise InactiveUser
     if new_hash:  # an old bcrypt hash or weaker argon2 cost: store the current scheme,
         # unless the password changed while we were verifying the old one.
         await User.filter(id=user.id, hashed_password=user.hashed_password).update(

@@ -2,18 +2,19 @@
 
 import asyncio
 
-from fastapi import APIRouter, status
+from fastapi import status
 from fastapi.responses import JSONResponse
 from tortoise import connections
 from tortoise.functions import Count
 
 from app.api.deps import CurrentUser
 from app.api.errors import error_responses
+from app.api.routing import CollectionRouter
 from app.db.errors import DATABASE_UNAVAILABLE
 from app.models import Item
 from app.schemas.stats import Health, Stats, TopOwner
 
-router = APIRouter(tags=["stats"])
+router = CollectionRouter(tags=["stats"])
 
 # One round trip for the three totals; the same SQL runs on SQLite and PostgreSQL.
 TOTALS_SQL = """

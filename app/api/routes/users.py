@@ -2,27 +2,27 @@
 
 from typing import Annotated, Any, Literal
 
-from fastapi import HTTPException, Query, Response, status
+from fastapi import Query, Response, status
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app.api.deps import (
     ETAG_HEADER,
-    FORBIDDEN,
-    PRECONDITION_FAILED,
     TOTAL_COUNT_HEADER,
-    USER_NOT_FOUND,
+    Caller,
     CurrentUser,
     IfMatch,
     PageDep,
 )
-from app.api.errors import error_responses
+from app.api.errors import LOCKING_ERRORS, error_responses
 from app.api.responses import RowsResponse, page_response, row_response
 from app.api.routes.items import ItemListQuery, list_items_of
 from app.api.routing import CollectionRouter
+from app.core.emails import email_search_text
+from app.core.errors import EmailTaken, Forbidden, UserNotFound
 from app.core.security import hash_password
 from app.models import Item, User
-from app.schemas.common import DbId, SafeText
+from app.schemas.common import DbId, SearchText
 from app.schemas.item import ITEM_FIELDS, ItemPublic, ItemWithOwner
 from app.schemas.user import USER_FIELDS, UserCreate, UserPublic, UserUpdate, UserWithItems
 
@@ -43,11 +43,15 @@ async def _with_items(rows: list[dict[str, Any]]) -> None:
         row["items"] = items[row["id"]]
 
 
-async def _get_user(user_id: int) -> User:
-    user = await User.get_or_none(id=user_id)
-    if user is None:
-        raise USER_NOT_FOUND
-    return user
+FLAGS = frozenset({"is_active", "is_superuser"})
+
+
+def _check_may_change(caller: User | Caller, user_id: int, changes: dict[str, Any]) -> None:
+    """Themself or a superuser; the flags by a superuser only."""
+    if not (caller.is_superuser or caller.id == user_id) or (
+        not caller.is_superuser and changes.keys() & FLAGS
+    ):
+        raise Forbidden
 
 
 @router.post(
@@ -58,8 +62,8 @@ async def _get_user(user_id: int) -> User:
     summary="Sign up, optionally with items, in one transaction",
 )
 async def create_user(body: UserCreate) -> UserPublic:
-    if message := await User.conflict(body.email, body.username):
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, message)
+    if conflict := await User.conflict(body.email, body.username):
+        raise conflict
     hashed_password = await hash_password(body.password)
     try:
         async with in_transaction():
@@ -74,8 +78,7 @@ async def create_user(body: UserCreate) -> UserPublic:
                 )
     except IntegrityError:
         # Lost a race with a concurrent sign-up: the constraint held, report which one.
-        message = await User.conflict(body.email, body.username) or "Email already registered"
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, message) from None
+        raise (await User.conflict(body.email, body.username) or EmailTaken()) from None
     return UserPublic.model_validate(user)
 
 
@@ -88,7 +91,7 @@ async def create_user(body: UserCreate) -> UserPublic:
 async def list_users(
     _: CurrentUser,
     page: PageDep,
-    email: Annotated[SafeText | None, Query(description="Email substring.")] = None,
+    email: Annotated[SearchText | None, Query(description="Email substring.")] = None,
     is_active: bool | None = None,
     order_by: Annotated[
         UserOrder,
@@ -101,7 +104,7 @@ async def list_users(
 ) -> RowsResponse:
     users = User.all()
     if email:
-        users = users.filter(email__contains=email.lower())
+        users = users.filter(email__contains=email_search_text(email))
     if is_active is not None:
         users = users.filter(is_active=is_active)
     rows, total = await page.fetch(users, order_by, *USER_FIELDS)
@@ -121,7 +124,7 @@ async def read_me(caller: CurrentUser) -> RowsResponse:
 
 
 @router.get(
-    "/{user_id}",
+    "/{user_id:int}",
     response_model=UserWithItems | UserPublic,
     responses={200: {"headers": ETAG_HEADER}, **error_responses(401, 404)},
     summary="One user",
@@ -129,7 +132,7 @@ async def read_me(caller: CurrentUser) -> RowsResponse:
 async def read_user(_: CurrentUser, user_id: DbId, include: UserInclude = None) -> RowsResponse:
     user = await User.row(user_id)
     if user is None:
-        raise USER_NOT_FOUND
+        raise UserNotFound
     row = {field: user[field] for field in USER_FIELDS}
     if include:
         await _with_items([row])
@@ -137,63 +140,63 @@ async def read_user(_: CurrentUser, user_id: DbId, include: UserInclude = None) 
 
 
 @router.patch(
-    "/{user_id}",
+    "/{user_id:int}",
     response_model=UserPublic,
-    responses={200: {"headers": ETAG_HEADER}, **error_responses(400, 401, 403, 404, 412)},
+    responses={
+        200: {"headers": ETAG_HEADER},
+        **error_responses(400, 401, 403, 404, 412, *LOCKING_ERRORS),
+    },
     summary="Change a user: themself or a superuser; flags by a superuser only",
 )
 async def update_user(
     current: CurrentUser, user_id: DbId, body: UserUpdate, if_version: IfMatch, response: Response
 ) -> UserPublic:
-    """A new password or a deactivation revokes every token the user was issued."""
-    user = await _get_user(user_id)
+    """A new password or a deactivation revokes every token the user was issued. The
+    caller's rights and the user's version are checked on their locked rows."""
     changes = body.model_dump(exclude_unset=True)
-    may_edit = current.is_superuser or current.id == user.id
-    if not may_edit or (
-        not current.is_superuser and changes.keys() & {"is_active", "is_superuser"}
-    ):
-        raise FORBIDDEN
-    if if_version is not None and user.version not in if_version:
-        raise PRECONDITION_FAILED
-    if message := await User.conflict(
-        changes.get("email"), changes.get("username"), exclude_id=user.id
-    ):
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, message)
+    _check_may_change(current, user_id, changes)  # early, before hashing a password
     if "password" in changes:
         changes["hashed_password"] = await hash_password(changes.pop("password"))
+    email, username = changes.get("email"), changes.get("username")
     try:
-        # Only the changed columns: a concurrent change to other fields must survive.
-        applied = await user.apply_changes(changes, if_version)
-    except IntegrityError:
-        message = await User.conflict(
-            changes.get("email"), changes.get("username"), exclude_id=user.id
-        )
-        raise HTTPException(
-            status.HTTP_400_BAD_REQUEST, message or "Email already registered"
-        ) from None
-    if not applied:
-        raise PRECONDITION_FAILED if await User.exists(id=user.id) else USER_NOT_FOUND
+        async with in_transaction() as connection:
+            caller, users = await User.lock_acting(
+                current.id, current.token_version, user_id, using_db=connection
+            )
+            if (user := users.get(user_id)) is None:
+                raise UserNotFound
+            _check_may_change(caller, user_id, changes)
+            user.check_version(if_version)
+            if conflict := await User.conflict(email, username, exclude_id=user_id):
+                raise conflict
+            # Only the changed columns: a concurrent change to other fields must survive.
+            await user.apply_changes(changes, if_version, connection)
+    except IntegrityError:  # a concurrent change took the email or username first
+        raise (await User.conflict(email, username, user_id) or EmailTaken()) from None
     response.headers["ETag"] = user.etag
     return UserPublic.model_validate(user)
 
 
 @router.delete(
-    "/{user_id}",
+    "/{user_id:int}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
-    responses=error_responses(401, 403, 404, 412),
+    responses=error_responses(401, 403, 404, 412, *LOCKING_ERRORS),
     summary="Delete a user and their items: themself or a superuser",
 )
 async def delete_user(current: CurrentUser, user_id: DbId, if_version: IfMatch) -> None:
-    user = await _get_user(user_id)
-    if not (current.is_superuser or current.id == user.id):
-        raise FORBIDDEN
-    if not await user.delete_if(if_version):
-        raise PRECONDITION_FAILED if await User.exists(id=user.id) else USER_NOT_FOUND
+    async with in_transaction() as connection:
+        caller, users = await User.lock_acting(
+            current.id, current.token_version, user_id, using_db=connection
+        )
+        if (user := users.get(user_id)) is None:
+            raise UserNotFound
+        _check_may_change(caller, user_id, {})
+        await user.delete_checked(if_version, connection)
 
 
 @router.get(
-    "/{user_id}/items",
+    "/{user_id:int}/items",
     response_model=list[ItemWithOwner | ItemPublic],
     responses={200: {"headers": TOTAL_COUNT_HEADER}, **error_responses(401, 404)},
     summary="A user's items",
@@ -205,5 +208,5 @@ async def list_user_items(
     page: PageDep,
 ) -> RowsResponse:
     if not await User.exists(id=user_id):
-        raise USER_NOT_FOUND
+        raise UserNotFound
     return await list_items_of(Item.filter(owner_id=user_id), query, page)

@@ -1,18 +1,28 @@
-# The API image: migrations are applied at start, then uvicorn serves on 0.0.0.0:8000.
+# The API image. It runs as production (ENVIRONMENT=production), so it needs SECRET_KEY: a
+# random value of at least 32 characters, generated once and kept secret, never written
+# in a file that is committed or baked into an image:
+#
+#   export SECRET_KEY="$(python -c "import secrets; print(secrets.token_urlsafe(48))")"
 #
 #   docker build -t tortoise-service .
-#   docker run --rm -p 8000:8000 tortoise-service        # SQLite in /app/data (throwaway)
-#   docker run --rm -p 8000:8000 -v app-data:/app/data tortoise-service  # SQLite, kept
+#   docker run --rm -p 8000:8000 -e SECRET_KEY="$SECRET_KEY" tortoise-service  # throwaway
+#   docker run --rm -p 8000:8000 -e SECRET_KEY="$SECRET_KEY" \
+#       -v app-data:/app/data tortoise-service    # SQLite in /app/data, kept in a volume
 #
-# In production, point DATABASE_URL at PostgreSQL and set ENVIRONMENT=production and a
-# random SECRET_KEY of at least 32 characters (the app refuses to start otherwise):
+# Started with no command (or `python -m app serve`), it applies the pending migrations,
+# then uvicorn serves on 0.0.0.0:8000. SQLite serves one process at a time: a second
+# container on the same volume refuses to start. To run several, use PostgreSQL:
 #
-#   docker run -p 8000:8000 -e ENVIRONMENT=production -e SECRET_KEY=... \
+#   docker run -p 8000:8000 -e SECRET_KEY="$SECRET_KEY" \
 #       -e DATABASE_URL=postgres://user:password@db:5432/app tortoise-service
 #
 # Instances that start together are safe: on PostgreSQL the migrations run under an
-# advisory lock. Admin commands run after the migrations, in place of the server:
-#   docker run --rm -e DATABASE_URL=... tortoise-service \
+# advisory lock. Any other command runs as given, without migrating first:
+#   docker run --rm -e SECRET_KEY="$SECRET_KEY" -e DATABASE_URL=... tortoise-service \
+#       python -m app migrations status        # exit 0 only at head
+#   docker run --rm -e SECRET_KEY="$SECRET_KEY" -e DATABASE_URL=... tortoise-service \
+#       python -m app migrate                  # e.g. as a deploy step before the servers
+#   docker run --rm -e SECRET_KEY="$SECRET_KEY" -e DATABASE_URL=... tortoise-service \
 #       python -m app createsuperuser --email ... --password ...
 # Behind a reverse proxy, set FORWARDED_ALLOW_IPS to its address so that client
 # addresses (and so login throttling) come from X-Forwarded-For.
@@ -37,7 +47,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PATH="/opt/venv/bin:$PATH" \
     HOST=0.0.0.0 \
-    PORT=8000
+    PORT=8000 \
+    ENVIRONMENT=production
 
 RUN groupadd --system --gid 10001 app \
     && useradd --system --no-log-init --uid 10001 --gid app --home-dir /app --shell /usr/sbin/nologin app

@@ -1,27 +1,57 @@
 """Management commands, Django-style: `python -m app <command>`.
 
 migrate                       wait for the database, apply pending migrations
-createsuperuser --email --password
-                              create a superuser, or promote an existing account
+migrations status             exit 0 only when every migration is applied
+createsuperuser --email [--password]
+                              create a superuser, or promote (and reactivate) an account
 serve                         run the API with uvicorn on HOST:PORT
+
+Failures are one `error: ...` line on stderr, not a traceback.
 """
 
 import argparse
 import asyncio
 import sys
 
+import asyncpg
 from pydantic import TypeAdapter, ValidationError
-from tortoise import Tortoise
+from tortoise import Tortoise, timezone
+from tortoise.exceptions import IntegrityError, OperationalError
+from tortoise.expressions import F
 
 from app.core.config import get_settings
 from app.db import migrations
 from app.db.config import TORTOISE_ORM
 from app.db.errors import DATABASE_UNAVAILABLE
+from app.db.sqlite_lock import DatabaseInUse, exclusive_database
+
+NO_SCHEMA = "the database has no schema yet; run `python -m app migrate` first"
+# Creating or promoting is retried when a concurrent change to the account gets in between.
+SUPERUSER_ATTEMPTS = 5
+
+
+def _error(message: str) -> None:
+    print(f"error: {' '.join(message.split())}", file=sys.stderr)
+
+
+def _database_error(exc: Exception) -> int:
+    """One line for a database that cannot answer: unreachable, or not migrated."""
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        _error(f"database unreachable: {exc!r}")
+    elif isinstance(exc.__cause__, asyncpg.UndefinedTableError) or "no such table" in str(exc):
+        _error(f"{NO_SCHEMA} ({exc})")
+    else:
+        _error(str(exc))
+    return 1
 
 
 async def _migrate(wait_seconds: float) -> int:
     try:
-        applied = await migrations.upgrade(TORTOISE_ORM, wait_seconds)
+        with exclusive_database(TORTOISE_ORM):  # SQLite: not while a server runs on the file
+            applied = await migrations.upgrade(TORTOISE_ORM, wait_seconds)
+    except DatabaseInUse as exc:
+        _error(str(exc))
+        return 1
     except DATABASE_UNAVAILABLE as exc:
         print(f"error: database unreachable after {wait_seconds:g}s: {exc!r}", file=sys.stderr)
         return 1
@@ -34,7 +64,10 @@ async def _migrate(wait_seconds: float) -> int:
 
 async def _migrations_status() -> int:
     """For deploys that wait for the schema: exit 0 only when every migration is applied."""
-    applied, pending = await migrations.status(TORTOISE_ORM)
+    try:
+        applied, pending = await migrations.status(TORTOISE_ORM)
+    except DATABASE_UNAVAILABLE as exc:
+        return _database_error(exc)
     for name in applied:
         print(f"[x] {name}")
     for name in pending:
@@ -43,33 +76,72 @@ async def _migrations_status() -> int:
     return 0 if not pending else 1
 
 
-async def _create_superuser(email: str, password: str) -> int:
-    from app.core.security import hash_password
-    from app.models import User
-    from app.schemas.user import Email, Password
+async def _create_superuser(email: str, password: str | None) -> int:
+    """Create the account, or promote the existing one; the password only creates."""
+    from app.schemas.user import Email
 
     try:
         email = TypeAdapter(Email).validate_python(email)
-        password = TypeAdapter(Password).validate_python(password)
     except ValidationError as exc:
-        problems = "; ".join(error["msg"] for error in exc.errors())
-        print(f"error: {problems}", file=sys.stderr)
-        return 2
-    await Tortoise.init(config=TORTOISE_ORM)
+        return _invalid(exc)
     try:
-        user = await User.get_or_none(email=email)
-        if user is not None:
-            user.is_superuser = True
-            await user.save(update_fields=["is_superuser", "updated_at"])
-            print(f"Promoted {email} to superuser (password unchanged)")
-            return 0
-        await User.create(
-            email=email, hashed_password=await hash_password(password), is_superuser=True
-        )
-        print(f"Created superuser {email}")
-        return 0
+        await Tortoise.init(config=TORTOISE_ORM)
+        return await _create_or_promote(email, password)
+    except (*DATABASE_UNAVAILABLE, OperationalError) as exc:
+        return _database_error(exc)
     finally:
         await Tortoise.close_connections()
+
+
+async def _create_or_promote(email: str, password: str | None) -> int:
+    """Two runs at once for a new email both find no account: the loser's INSERT hits the
+    unique email, and it promotes the winner's account instead."""
+    from app.models import User
+
+    for _ in range(SUPERUSER_ATTEMPTS):
+        user = await User.get_or_none(email=email)
+        if user is None:
+            if password is None:
+                _error("--password is required to create an account")
+                return 2
+            try:
+                return await _create(email, password)
+            except IntegrityError:
+                continue  # created meanwhile: promote it
+        unchanged = "password unchanged" + (
+            "; --password is only used to create an account" if password is not None else ""
+        )
+        if user.is_superuser and user.is_active:
+            print(f"{email} is already an active superuser ({unchanged})")
+            return 0
+        # One conditional UPDATE: the ETag version moves, and a concurrent change wins.
+        if await User.filter(id=user.id, version=user.version).update(
+            is_superuser=True, is_active=True, version=F("version") + 1, updated_at=timezone.now()
+        ):
+            reactivated = "" if user.is_active else " and reactivated it"
+            print(f"Promoted {email} to superuser{reactivated} ({unchanged})")
+            return 0
+    _error(f"{email} kept changing while being promoted; run the command again")
+    return 1
+
+
+async def _create(email: str, password: str) -> int:
+    from app.core.security import hash_password
+    from app.models import User
+    from app.schemas.user import Password
+
+    try:
+        password = TypeAdapter(Password).validate_python(password)
+    except ValidationError as exc:
+        return _invalid(exc)
+    await User.create(email=email, hashed_password=await hash_password(password), is_superuser=True)
+    print(f"Created superuser {email}")
+    return 0
+
+
+def _invalid(exc: ValidationError) -> int:
+    _error("; ".join(error["msg"] for error in exc.errors()))
+    return 2
 
 
 def _make_migration(name: str) -> int:
@@ -90,17 +162,23 @@ def _serve() -> int:
     import uvicorn
 
     settings = get_settings()
-    uvicorn.run(
-        "app.main:app",
-        host=settings.host,
-        port=settings.port,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
-        log_level=settings.log_level.lower(),
-        # On SIGTERM: stop accepting, let in-flight requests finish (up to this long),
-        # then run the lifespan's shutdown, which closes the database pool.
-        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
-    )
+    try:
+        # SQLite: this process is the file's only user until it exits (one worker, in it).
+        with exclusive_database(TORTOISE_ORM):
+            uvicorn.run(
+                "app.main:app",
+                host=settings.host,
+                port=settings.port,
+                proxy_headers=True,
+                forwarded_allow_ips=settings.forwarded_allow_ips,
+                log_level=settings.log_level.lower(),
+                # On SIGTERM: stop accepting, let in-flight requests finish (up to this
+                # long), then run the lifespan's shutdown, which closes the database pool.
+                timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+            )
+    except DatabaseInUse as exc:
+        _error(str(exc))
+        return 1
     return 0
 
 
@@ -115,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     make.add_argument("name", help="what the migration does, e.g. add_item_color")
     create = commands.add_parser("createsuperuser", help="create or promote a superuser")
     create.add_argument("--email", required=True)
-    create.add_argument("--password", required=True)
+    create.add_argument("--password", help="needed to create an account; unused to promote")
     commands.add_parser("serve", help="serve the API on HOST:PORT")
     args = parser.parse_args(argv)
 

@@ -1,11 +1,15 @@
-"""The container's start script, run for real outside a container, and the Dockerfile's lint.
+"""The container's start script, run for real outside a container, and the Dockerfile.
 
 `scripts/start.sh` is started as the image starts it (migrate, then exec the server), against
-its own SQLite file and a free port; the test waits for /health, then stops it the way
-`docker stop` does, with SIGTERM.
+its own SQLite file and a free port, with the image's ENVIRONMENT=production and a key of its
+own; the test waits for /health, then stops it the way `docker stop` does, with SIGTERM.
+Any other command runs as given, without migrating.
 """
 
 import os
+import re
+import secrets
+import shlex
 import shutil
 import signal
 import socket
@@ -63,13 +67,37 @@ def _container_env(database: Path, port: int) -> dict[str, str]:
         "DATABASE_URL": f"sqlite://{database}",
         "HOST": "127.0.0.1",
         "PORT": str(port),
-        "SECRET_KEY": "entrypoint-test-secret-key-long-enough-for-hs256",
-        "ENVIRONMENT": "development",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "ENVIRONMENT": "production",  # as the image sets it
         "LOG_LEVEL": "INFO",
     }
 
 
-def test_start_script_migrates_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
+def _tables(database: Path) -> set[str]:
+    with closing(sqlite3.connect(database)) as connection:
+        return {
+            name
+            for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+
+
+def _start_script(*command: str, database: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["sh", str(START_SCRIPT), *command],
+        cwd=ROOT,
+        env=_container_env(database, _free_port()),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    "command", [[], ["python", "-m", "app", "serve"]], ids=["default", "serve"]
+)
+def test_start_script_migrates_serves_and_stops_on_sigterm(
+    tmp_path: Path, command: list[str]
+) -> None:
     assert os.access(START_SCRIPT, os.X_OK), "scripts/start.sh must be executable"
     database = tmp_path / "entry.sqlite3"
     port = _free_port()
@@ -77,7 +105,7 @@ def test_start_script_migrates_serves_and_stops_on_sigterm(tmp_path: Path) -> No
     log_file = tmp_path / "start.log"
     with log_file.open("wb") as log:
         process = subprocess.Popen(
-            ["sh", str(START_SCRIPT)],
+            ["sh", str(START_SCRIPT), *command],
             cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -108,27 +136,37 @@ def test_start_script_migrates_serves_and_stops_on_sigterm(tmp_path: Path) -> No
             os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
-    with closing(sqlite3.connect(database)) as connection:
-        tables = {
-            name
-            for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
-        }
-    assert {"users", "items", "aerich"} <= tables
+    assert {"users", "items", "aerich"} <= _tables(database)
 
 
-def test_start_script_runs_a_given_command_after_migrating(tmp_path: Path) -> None:
+def test_start_script_runs_another_command_as_given_without_migrating(tmp_path: Path) -> None:
+    """`docker run IMAGE python -m app migrations status` reports the database as it is."""
+    database = tmp_path / "status.sqlite3"
+
+    result = _start_script("python", "-m", "app", "migrations", "status", database=database)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "pending" in result.stdout and "at head" not in result.stdout
+    assert _tables(database) == set()
+
+
+def test_start_script_runs_admin_commands_once_migrated(tmp_path: Path) -> None:
     database = tmp_path / "admin.sqlite3"
-    command = ["python", "-m", "app", "createsuperuser", "--email", "ops@example.com"]
+    migrate = _start_script("python", "-m", "app", "migrate", database=database)
+    password = ["--password", "ops-password"]
 
-    result = subprocess.run(
-        ["sh", str(START_SCRIPT), *command, "--password", "ops-password"],
-        cwd=ROOT,
-        env=_container_env(database, _free_port()),
-        capture_output=True,
-        text=True,
-        timeout=60,
+    result = _start_script(
+        "python",
+        "-m",
+        "app",
+        "createsuperuser",
+        "--email",
+        "ops@example.com",
+        *password,
+        database=database,
     )
 
+    assert migrate.returncode == 0 and "Applied 0_" in migrate.stdout, migrate.stderr
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Created superuser ops@example.com" in result.stdout
     with closing(sqlite3.connect(database)) as connection:
@@ -146,3 +184,36 @@ def test_dockerfile_passes_hadolint() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout == ""
+
+
+def _instructions(dockerfile: str) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) of each instruction, continuation lines joined."""
+    joined = re.sub(r"\\\n", " ", dockerfile)
+    lines = (line.strip() for line in joined.splitlines())
+    return [
+        (line.split(maxsplit=1)[0].upper(), line.split(maxsplit=1)[1])
+        for line in lines
+        if line and not line.startswith("#")
+    ]
+
+
+def test_the_image_runs_as_production() -> None:
+    """The runtime stage (the last) sets ENVIRONMENT=production, so the app demands a key."""
+    instructions = _instructions((ROOT / "Dockerfile").read_text())
+    last_from = max(i for i, (name, _) in enumerate(instructions) if name == "FROM")
+    env: dict[str, str] = {}
+    for name, arguments in instructions[last_from:]:
+        if name == "ENV":
+            env.update(pair.split("=", 1) for pair in shlex.split(arguments))
+
+    assert env.get("ENVIRONMENT") == "production"
+
+
+def test_every_docker_run_example_passes_a_secret_key_and_shows_none() -> None:
+    header = re.sub(r"\\\n#", " ", (ROOT / "Dockerfile").read_text())
+    examples = [line for line in header.splitlines() if "docker run" in line]
+
+    assert examples
+    for example in examples:
+        assert '-e SECRET_KEY="$SECRET_KEY"' in example, example
+    assert "secrets.token_urlsafe(48)" in header

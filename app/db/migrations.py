@@ -2,8 +2,9 @@
 
 `python -m app migrate` is `aerich upgrade` made boring:
 - it finds `migrations/` by absolute path, so it works from any working directory;
-- on PostgreSQL it waits for the server, then holds an advisory lock, so instances that
-  start together apply each migration exactly once;
+- on PostgreSQL it waits for the server, then holds an advisory lock (on a connection of
+  its own, opened with the URL's options as the pool's are), so instances that start
+  together apply each migration exactly once;
 - each migration runs statement by statement inside its own transaction, on SQLite too
   (Aerich's `executescript` commits as it goes there), and a failure names the file and
   the statement, and leaves the database as it was before that migration.
@@ -79,7 +80,7 @@ async def upgrade(
     if not is_postgres(config):
         return await _upgrade_unlocked(config, location)
     credentials = config["connections"]["default"]["credentials"]
-    lock_connection = await _connect_when_ready(credentials, wait_seconds)
+    lock_connection = await connect_when_ready(credentials, wait_seconds)
     try:
         await lock_connection.execute("SELECT pg_advisory_lock($1)", UPGRADE_LOCK_ID)
         return await _upgrade_unlocked(config, location)
@@ -92,20 +93,50 @@ async def _upgrade_unlocked(config: dict[str, Any], location: Path) -> list[str]
         return await command.upgrade()
 
 
-async def _connect_when_ready(
+# Tortoise's own keys, and the pool's: not options of one asyncpg connection.
+NOT_CONNECT_OPTIONS = frozenset(
+    {
+        "connection_name",
+        "fetch_inserted",
+        "loop",
+        "minsize",
+        "maxsize",
+        "min_size",
+        "max_size",
+        "max_queries",
+        "max_inactive_connection_lifetime",
+        "setup",
+        "init",
+        "reset",
+    }
+)
+
+
+def connect_options(credentials: dict[str, Any]) -> dict[str, Any]:
+    """asyncpg.connect() keywords for the credentials Tortoise's asyncpg pool is given, so the
+    lock connection gets what each pooled connection gets (`ssl`, timeouts, ...), converted
+    as tortoise.backends.asyncpg does: `schema` and `application_name` become server
+    settings, every other option is passed on as it is."""
+    options = {k: v for k, v in credentials.items() if k not in NOT_CONNECT_OPTIONS}
+    server_settings = dict(options.pop("server_settings", None) or {})
+    if schema := options.pop("schema", None):
+        server_settings["search_path"] = schema
+    if application_name := options.pop("application_name", None):
+        server_settings["application_name"] = application_name
+    options["port"] = int(options.get("port", 5432))
+    options.setdefault("timeout", 5)
+    return {**options, "server_settings": server_settings}
+
+
+async def connect_when_ready(
     credentials: dict[str, Any], wait_seconds: float
 ) -> asyncpg.Connection:
+    """The advisory lock's own connection, retried for up to `wait_seconds`."""
     deadline = time.monotonic() + wait_seconds
+    options = connect_options(credentials)
     while True:
         try:
-            return await asyncpg.connect(
-                host=credentials["host"],
-                port=credentials["port"],
-                user=credentials["user"],
-                password=credentials["password"],
-                database=credentials["database"],
-                timeout=credentials.get("timeout", 5),
-            )
+            return await asyncpg.connect(**options)
         except DATABASE_UNAVAILABLE:
             if time.monotonic() >= deadline:
                 raise

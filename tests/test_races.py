@@ -7,8 +7,14 @@ outside the write it guards, and that no race is ever answered with a 500.
 """
 
 import asyncio
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from app.models import Item, User
+import asyncpg
+import pytest
+
+from app.models import Item, LoginFailure, User
 
 ROUNDS = 25
 
@@ -159,3 +165,83 @@ async def test_a_superuser_demoted_meanwhile_either_acted_first_or_is_refused(
         )
         assert demote.status_code == 200
         assert rename.status_code in {200, 403}, rename.text
+
+
+ON_POSTGRES = pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL"), reason="holds a row lock from a second connection"
+)
+
+
+@asynccontextmanager
+async def _row_locked_elsewhere(sql: str, *args: object) -> AsyncIterator[asyncpg.Connection]:
+    """Another session holding `SELECT ... FOR UPDATE` on a row until the block ends: it
+    makes the service's requests queue on that row in a known order."""
+    connection = await asyncpg.connect(os.environ["DATABASE_URL"])
+    transaction = connection.transaction()
+    await transaction.start()
+    try:
+        await connection.execute(sql, *args)
+        yield connection
+    finally:
+        await transaction.rollback()
+        await connection.close()
+
+
+@ON_POSTGRES
+async def test_deleting_a_user_while_their_items_are_transferred_never_deadlocks(
+    client, make_account, admin
+):
+    """Both lock the same items: the DELETE must take them in the transfer's order."""
+    other_admin = await make_account(superuser=True)
+    bob, victim = await make_account(), await make_account()
+    ids = [(await _item(client, victim))["id"] for _ in range(6)]
+    async with _row_locked_elsewhere("SELECT 1 FROM items WHERE id = $1 FOR UPDATE", ids[0]):
+        transfer = asyncio.create_task(
+            client.post(
+                "/items/transfer",
+                json={"item_ids": ids, "new_owner_id": bob.id},
+                headers=admin.headers,
+            )
+        )
+        await asyncio.sleep(0.3)  # the transfer waits for the first item
+        delete = asyncio.create_task(
+            client.delete(f"/users/{victim.id}", headers=other_admin.headers)
+        )
+        await asyncio.sleep(0.3)  # the delete queues behind it
+    assert {(await transfer).status_code, (await delete).status_code} <= {200, 204, 404}
+
+
+@ON_POSTGRES
+async def test_an_item_created_while_the_caller_is_deactivated_is_refused(client, make_account):
+    victim = await make_account()
+    async with _row_locked_elsewhere(
+        "SELECT 1 FROM users WHERE id = $1 FOR UPDATE", victim.id
+    ) as other:
+        create = asyncio.create_task(
+            client.post("/items/", json={"name": "after"}, headers=victim.headers)
+        )
+        await asyncio.sleep(0.3)  # the INSERT's foreign-key check waits on the user row
+        await other.execute(
+            "UPDATE users SET is_active = false, token_version = token_version + 1 WHERE id = $1",
+            victim.id,
+        )
+        await other.execute("COMMIT")
+        await other.execute("BEGIN")  # for the rollback on the way out
+
+    assert (await create).status_code == 401
+    assert not await Item.exists(owner_id=victim.id)
+
+
+async def test_parallel_logins_to_one_account_are_never_a_500(client, alice):
+    for _ in range(ROUNDS):
+        logins = await asyncio.gather(
+            *(
+                client.post(
+                    "/auth/token",
+                    data={"username": "alice", "password": alice.password if n % 3 else "bad"},
+                )
+                for n in range(6)
+            )
+        )
+        assert {login.status_code for login in logins} <= {200, 401, 429}
+        await LoginFailure.all().delete()

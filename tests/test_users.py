@@ -509,3 +509,13 @@ async def test_include_items_embeds_the_first_100_items_of_each_user(client, ali
     assert [i["name"] for i in by_user[bob.id]] == ["b0", "b1", "b2"]
     assert [i["id"] for i in paged.json()] == alices[100:]
     assert paged.headers["X-Total-Count"] == "150"
+
+
+@pytest.mark.parametrize("method", ["PATCH", "DELETE"])
+async def test_another_users_missing_id_is_404_before_403(client, alice, method):
+    response = await client.request(
+        method, "/users/999999", json={"username": "x-name"}, headers=alice.headers
+    )
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "User not found"}

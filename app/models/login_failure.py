@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 from tortoise import fields, timezone
-from tortoise.exceptions import IntegrityError
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
@@ -22,27 +21,31 @@ class LoginFailure(Model):
     @classmethod
     async def count_attempt(cls, key: str, max_failures: int, window: timedelta) -> int | None:
         """Count one attempt for `key`, atomically. Returns the seconds to wait when the
-        attempts in the window exceed `max_failures`, else None."""
-        try:
-            return await cls._count_attempt(key, max_failures, window)
-        except IntegrityError:  # a concurrent attempt created the row first: count on it
-            return await cls._count_attempt(key, max_failures, window)
+        attempts in the window exceed `max_failures`, else None.
 
-    @classmethod
-    async def _count_attempt(cls, key: str, max_failures: int, window: timedelta) -> int | None:
-        now = timezone.now()
-        async with in_transaction() as connection:
-            row = await cls.filter(key=key).select_for_update().using_db(connection).first()
-            if row is None:
-                # A new row: drop the expired ones too, so unknown logins cannot grow the table.
-                await cls.filter(window_started_at__lte=now - window).using_db(connection).delete()
-                await cls.create(key=key, failures=1, window_started_at=now, using_db=connection)
-                return None
-            if row.window_started_at + window <= now:
-                row.failures, row.window_started_at = 1, now
-            else:
-                row.failures += 1
-            await row.save(using_db=connection, update_fields=["failures", "window_started_at"])
+        The row is made sure to exist by an INSERT that ignores a conflict (so parallel
+        first attempts never collide), then counted under its lock. A successful login
+        may delete it in between: then the attempt is counted on a new row.
+        """
+        while True:
+            now = timezone.now()
+            async with in_transaction() as connection:
+                fresh = cls(key=key, failures=0, window_started_at=now)
+                await cls.bulk_create([fresh], ignore_conflicts=True, using_db=connection)
+                row = await cls.filter(key=key).select_for_update().using_db(connection).first()
+                if row is None:
+                    continue  # cleared by a successful login since the INSERT: again
+                if row.failures == 0:
+                    # A new row: drop the expired ones too, so unknown logins cannot grow
+                    # the table.
+                    expired = cls.filter(window_started_at__lte=now - window)
+                    await expired.using_db(connection).delete()
+                if row.window_started_at + window <= now:
+                    row.failures, row.window_started_at = 1, now
+                else:
+                    row.failures += 1
+                await row.save(using_db=connection, update_fields=["failures", "window_started_at"])
+            break
         if row.failures <= max_failures:
             return None
         remaining = (row.window_started_at + window - now).total_seconds()

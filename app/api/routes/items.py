@@ -84,8 +84,16 @@ async def list_items_of(items: QuerySet[Item], query: _ItemListQuery, page: Page
     summary="Create an item owned by the caller",
 )
 async def create_item(user: CurrentUser, body: ItemCreate) -> RowsResponse:
+    """The caller is checked again after the INSERT, in its transaction: the INSERT's
+    foreign-key check keeps a share lock on the caller's row until the commit, so a
+    concurrent deactivation or deletion either came first (401) or waits for this."""
     try:
-        item = await Item.create(owner_id=user.id, name=body.name, description=body.description)
+        async with in_transaction():
+            item = await Item.create(
+                owner_id=user.id, name=body.name, description=body.description
+            )
+            if await User.token_holder(user.id, user.token_version) is None:
+                raise NotAuthenticated
     except IntegrityError:  # the caller's account was deleted since the token was checked
         raise NotAuthenticated from None
     row = {field: getattr(item, field) for field in ITEM_FIELDS}

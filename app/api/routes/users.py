@@ -154,7 +154,10 @@ async def update_user(
     """A new password or a deactivation revokes every token the user was issued. The
     caller's rights and the user's version are checked on their locked rows."""
     changes = body.model_dump(exclude_unset=True)
-    _check_may_change(current, user_id, changes)  # early, before hashing a password
+    try:  # early, before hashing a password; decided again on the locked rows
+        _check_may_change(current, user_id, changes)
+    except Forbidden:
+        raise (Forbidden() if await User.exists(id=user_id) else UserNotFound()) from None
     if "password" in changes:
         changes["hashed_password"] = await hash_password(changes.pop("password"))
     email, username = changes.get("email"), changes.get("username")

@@ -2,19 +2,16 @@
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Header, Query
 from fastapi.security import OAuth2PasswordBearer
-from tortoise.models import Model
-from tortoise.queryset import QuerySet
 
 from app.core.errors import NotAuthenticated
+from app.core.limits import INT32_MAX
 from app.core.security import decode_access_token
 from app.models import User
-from app.schemas.common import INT32_MAX
-
-M = TypeVar("M", bound=Model)
+from app.schemas.common import SearchText
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token")
 
@@ -66,11 +63,10 @@ def if_match_versions(
 
 
 IfMatch = Annotated[set[int] | None, Depends(if_match_versions)]
-ETAG_HEADER = {"ETag": {"description": "The resource's version.", "schema": {"type": "string"}}}
 
 
 class Page:
-    """`skip`/`limit` of a list endpoint, and the one way to fetch a page of a queryset."""
+    """`skip` and `limit` of a list endpoint."""
 
     def __init__(
         self,
@@ -80,23 +76,29 @@ class Page:
         self.skip = skip
         self.limit = limit
 
-    async def fetch(
-        self, queryset: QuerySet[M], order_by: str, *fields: str, **related: str
-    ) -> tuple[list[dict[str, Any]], int]:
-        """One page of rows as dicts of `fields` (and `related` fields through a join),
-        ordered by `order_by` with ties broken by ascending id, and the total number of
-        matching rows. Dicts, not model objects: building those is what a page costs."""
-        total = await queryset.count()
-        ordering = [order_by] if order_by.lstrip("-") == "id" else [order_by, "id"]
-        page = queryset.order_by(*ordering).offset(self.skip).limit(self.limit)
-        return await page.values(*fields, **related), total
-
 
 PageDep = Annotated[Page, Depends()]
 
-TOTAL_COUNT_HEADER = {
-    "X-Total-Count": {
-        "description": "Number of matching rows, ignoring skip and limit.",
-        "schema": {"type": "integer"},
-    }
-}
+ItemOrder = Literal["id", "-id", "name", "-name", "created_at", "-created_at"]
+ItemInclude = Annotated[
+    Literal["owner"] | None, Query(description="`owner` adds each item's owner.")
+]
+
+
+class ItemListParams:
+    """Filters and expansion shared by `GET /items/` and `GET /users/{id}/items`."""
+
+    def __init__(
+        self,
+        q: Annotated[SearchText | None, Query(description="Name substring.")] = None,
+        order_by: Annotated[
+            ItemOrder, Query(description="Sort field, `-` for descending; ties by ascending id.")
+        ] = "id",
+        include: ItemInclude = None,
+    ) -> None:
+        self.q = q
+        self.order_by = order_by
+        self.include = include
+
+
+ItemListQuery = Annotated[ItemListParams, Depends()]

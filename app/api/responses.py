@@ -10,6 +10,15 @@ from typing import Any
 import orjson
 from fastapi.responses import JSONResponse
 
+# The headers these answers carry, for the operations' OpenAPI `responses`.
+ETAG_HEADER = {"ETag": {"description": "The resource's version.", "schema": {"type": "string"}}}
+TOTAL_COUNT_HEADER = {
+    "X-Total-Count": {
+        "description": "Number of matching rows, ignoring skip and limit.",
+        "schema": {"type": "integer"},
+    }
+}
+
 
 class RowsResponse(JSONResponse):
     def render(self, content: Any) -> bytes:

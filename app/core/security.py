@@ -19,7 +19,7 @@ import jwt
 from passlib.context import CryptContext
 
 from app.core.config import get_settings
-from app.schemas.common import INT32_MAX
+from app.core.limits import INT32_MAX
 
 JWT_ALGORITHM = "HS256"
 T = TypeVar("T")

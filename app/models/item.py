@@ -10,6 +10,7 @@ from tortoise.transactions import in_transaction
 
 from app.core.errors import Forbidden, ItemNotFound, UserNotFound
 from app.db.raw import fetch_rows
+from app.models.base import PagedQuerySet, manager_for
 from app.models.fields import utc_datetime
 from app.models.user import User
 from app.models.versioned import Versioned
@@ -20,6 +21,29 @@ ROW_SQL = (
 )
 # `include=items` embeds at most this many items per user, lowest ids first.
 EMBEDDED_ITEMS_PER_OWNER = 100
+
+
+class ItemQuerySet(PagedQuerySet["Item"]):
+    def search(self, text: str | None) -> Self:
+        """Items whose name contains `text`, in any case (all items for no text)."""
+        return self.filter(name__icontains=text) if text else self
+
+    async def page_with_owner(
+        self,
+        skip: int,
+        limit: int,
+        order_by: str,
+        fields: Sequence[str],
+        owner: Sequence[str] | None,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """As `page`; with `owner` fields, each row carries its owner's, through one join."""
+        if not owner:
+            return await self.page(skip, limit, order_by, *fields)
+        joined = [f"owner__{field}" for field in owner]
+        rows, total = await self.page(skip, limit, order_by, *fields, *joined)
+        for row in rows:
+            row["owner"] = {field: row.pop(f"owner__{field}") for field in owner}
+        return rows, total
 
 
 class Item(Versioned, Model):
@@ -38,6 +62,7 @@ class Item(Versioned, Model):
     class Meta:
         table = "items"
         ordering = ["id"]
+        manager = manager_for(ItemQuerySet)
 
     def __str__(self) -> str:
         return self.name
@@ -46,6 +71,14 @@ class Item(Versioned, Model):
     async def row(cls, item_id: int) -> dict[str, Any] | None:
         """One item's columns as a dict, by a prepared statement (a hot read)."""
         rows = await fetch_rows(cls, ROW_SQL, item_id)
+        return rows[0] if rows else None
+
+    @classmethod
+    async def with_owner(
+        cls, item_id: int, fields: Sequence[str], owner: Sequence[str]
+    ) -> dict[str, Any] | None:
+        """One item's `fields` and its version, with its owner's `owner` fields (a join)."""
+        rows, _ = await cls.filter(id=item_id).page_with_owner(0, 1, "id", fields, owner)
         return rows[0] if rows else None
 
     @classmethod

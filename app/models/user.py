@@ -5,9 +5,10 @@ from typing import Any, Self
 from tortoise import BaseDBAsyncClient, fields
 from tortoise.models import Model
 
-from app.core.emails import normalize_email
+from app.core.emails import email_search_text, normalize_email
 from app.core.errors import EmailTaken, NotAuthenticated, UsernameTaken
 from app.db.raw import fetch_rows
+from app.models.base import PagedQuerySet, manager_for
 from app.models.fields import utc_datetime
 from app.models.versioned import Versioned
 
@@ -15,6 +16,14 @@ ROW_SQL = (
     'SELECT "id", "email", "username", "is_active", "is_superuser", "created_at", '
     '"updated_at", "version", "token_version" FROM "users" WHERE "id" = {}'
 )
+
+
+class UserQuerySet(PagedQuerySet["User"]):
+    def matching(self, email: str | None = None, is_active: bool | None = None) -> Self:
+        """Users whose email contains `email` (normalised like a stored one), and whose
+        `is_active` is as given; no condition for None."""
+        users = self.filter(email__contains=email_search_text(email)) if email else self
+        return users if is_active is None else users.filter(is_active=is_active)
 
 
 class User(Versioned, Model):
@@ -40,6 +49,7 @@ class User(Versioned, Model):
     class Meta:
         table = "users"
         ordering = ["id"]
+        manager = manager_for(UserQuerySet)
 
     def __str__(self) -> str:
         return self.email

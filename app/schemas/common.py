@@ -12,18 +12,15 @@ from pydantic import (
     WithJsonSchema,
 )
 
-INT32_MAX = 2**31 - 1
+from app.core.limits import INT32_MAX, SEARCH_TEXT_MAX_LENGTH
 
 # JSON bodies are taken as typed: `true` is not an id and "1" is not a number.
 STRICT_BODY = ConfigDict(strict=True)
 
-# Ids are 32-bit integers in both databases: a larger number is invalid input, not a 500.
 DbId = Annotated[int, Field(ge=1, le=INT32_MAX)]
 
 # Text that reaches the database: PostgreSQL refuses NUL characters, so they are invalid input.
 NO_NUL = r"^[^\x00]*$"
-# A list filter's free text: no name or email the service stores is longer.
-SEARCH_TEXT_MAX_LENGTH = 255
 SearchText = Annotated[str, StringConstraints(max_length=SEARCH_TEXT_MAX_LENGTH, pattern=NO_NUL)]
 
 # ISO 8601 with an explicit UTC offset: 2026-01-31T12:00:00.123456+00:00.

@@ -1,26 +1,22 @@
 """`/items`: each user's items, and moving them between users."""
 
-from typing import Annotated, Any, Literal
-
-from fastapi import Depends, Query, Response, status
+from fastapi import Response, status
 from tortoise.exceptions import IntegrityError
-from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from app.api.deps import (
+from app.api.deps import CurrentUser, IfMatch, ItemInclude, ItemListQuery, PageDep
+from app.api.errors import LOCKING_ERRORS, error_responses
+from app.api.responses import (
     ETAG_HEADER,
     TOTAL_COUNT_HEADER,
-    CurrentUser,
-    IfMatch,
-    Page,
-    PageDep,
+    RowsResponse,
+    page_response,
+    row_response,
 )
-from app.api.errors import LOCKING_ERRORS, error_responses
-from app.api.responses import RowsResponse, page_response, row_response
 from app.api.routing import CollectionRouter
 from app.core.errors import ItemNotFound, NotAuthenticated
 from app.models import Item, User
-from app.schemas.common import DbId, SearchText
+from app.schemas.common import DbId
 from app.schemas.item import (
     ITEM_FIELDS,
     ItemCreate,
@@ -32,48 +28,6 @@ from app.schemas.item import (
 from app.schemas.user import USER_FIELDS
 
 router = CollectionRouter(prefix="/items", tags=["items"])
-
-ItemOrder = Literal["id", "-id", "name", "-name", "created_at", "-created_at"]
-ItemInclude = Annotated[
-    Literal["owner"] | None, Query(description="`owner` adds each item's owner.")
-]
-
-
-class _ItemListQuery:
-    """Filters and expansion shared by `GET /items/` and `GET /users/{id}/items`."""
-
-    def __init__(
-        self,
-        q: Annotated[SearchText | None, Query(description="Name substring.")] = None,
-        order_by: Annotated[
-            ItemOrder, Query(description="Sort field, `-` for descending; ties by ascending id.")
-        ] = "id",
-        include: ItemInclude = None,
-    ) -> None:
-        self.q = q
-        self.order_by = order_by
-        self.include = include
-
-
-ItemListQuery = Annotated[_ItemListQuery, Depends()]
-
-
-# `include=owner`: the owner's columns come through a join, as owner__<field>.
-OWNER_FIELDS = tuple(f"owner__{field}" for field in USER_FIELDS)
-
-
-def _nest_owner(row: dict[str, Any]) -> dict[str, Any]:
-    row["owner"] = {field: row.pop(f"owner__{field}") for field in USER_FIELDS}
-    return row
-
-
-async def list_items_of(items: QuerySet[Item], query: _ItemListQuery, page: Page) -> RowsResponse:
-    if query.q:
-        items = items.filter(name__icontains=query.q)
-    if not query.include:
-        return page_response(*await page.fetch(items, query.order_by, *ITEM_FIELDS))
-    rows, total = await page.fetch(items, query.order_by, *ITEM_FIELDS, *OWNER_FIELDS)
-    return page_response([_nest_owner(row) for row in rows], total)
 
 
 @router.post(
@@ -89,9 +43,7 @@ async def create_item(user: CurrentUser, body: ItemCreate) -> RowsResponse:
     concurrent deactivation or deletion either came first (401) or waits for this."""
     try:
         async with in_transaction():
-            item = await Item.create(
-                owner_id=user.id, name=body.name, description=body.description
-            )
+            item = await Item.create(owner_id=user.id, name=body.name, description=body.description)
             if await User.token_holder(user.id, user.token_version) is None:
                 raise NotAuthenticated
     except IntegrityError:  # the caller's account was deleted since the token was checked
@@ -113,7 +65,11 @@ async def list_items(
     owner_id: DbId | None = None,
 ) -> RowsResponse:
     items = Item.all() if owner_id is None else Item.filter(owner_id=owner_id)
-    return await list_items_of(items, query, page)
+    owner = USER_FIELDS if query.include else None
+    rows, total = await items.search(query.q).page_with_owner(
+        page.skip, page.limit, query.order_by, ITEM_FIELDS, owner
+    )
+    return page_response(rows, total)
 
 
 @router.post(
@@ -137,9 +93,7 @@ async def transfer_items(user: CurrentUser, body: ItemTransfer) -> list[ItemPubl
 )
 async def read_item(_: CurrentUser, item_id: DbId, include: ItemInclude = None) -> RowsResponse:
     if include:  # the owner through a join
-        fields = (*ITEM_FIELDS, *OWNER_FIELDS, "version")
-        row = await Item.filter(id=item_id).first().values(*fields)
-        row = _nest_owner(row) if row else None
+        row = await Item.with_owner(item_id, (*ITEM_FIELDS, "version"), USER_FIELDS)
     else:
         row = await Item.row(item_id)
     if row is None:

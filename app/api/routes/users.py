@@ -6,19 +6,16 @@ from fastapi import Query, Response, status
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from app.api.deps import (
+from app.api.deps import Caller, CurrentUser, IfMatch, ItemListQuery, PageDep
+from app.api.errors import LOCKING_ERRORS, error_responses
+from app.api.responses import (
     ETAG_HEADER,
     TOTAL_COUNT_HEADER,
-    Caller,
-    CurrentUser,
-    IfMatch,
-    PageDep,
+    RowsResponse,
+    page_response,
+    row_response,
 )
-from app.api.errors import LOCKING_ERRORS, error_responses
-from app.api.responses import RowsResponse, page_response, row_response
-from app.api.routes.items import ItemListQuery, list_items_of
 from app.api.routing import CollectionRouter
-from app.core.emails import email_search_text
 from app.core.errors import EmailTaken, Forbidden, UserNotFound
 from app.core.security import hash_password
 from app.models import Item, User
@@ -102,12 +99,8 @@ async def list_users(
     ] = "id",
     include: UserInclude = None,
 ) -> RowsResponse:
-    users = User.all()
-    if email:
-        users = users.filter(email__contains=email_search_text(email))
-    if is_active is not None:
-        users = users.filter(is_active=is_active)
-    rows, total = await page.fetch(users, order_by, *USER_FIELDS)
+    users = User.all().matching(email=email, is_active=is_active)
+    rows, total = await users.page(page.skip, page.limit, order_by, *USER_FIELDS)
     if include:
         await _with_items(rows)
     return page_response(rows, total)
@@ -212,4 +205,10 @@ async def list_user_items(
 ) -> RowsResponse:
     if not await User.exists(id=user_id):
         raise UserNotFound
-    return await list_items_of(Item.filter(owner_id=user_id), query, page)
+    owner = USER_FIELDS if query.include else None
+    rows, total = await (
+        Item.filter(owner_id=user_id)
+        .search(query.q)
+        .page_with_owner(page.skip, page.limit, query.order_by, ITEM_FIELDS, owner)
+    )
+    return page_response(rows, total)

@@ -5,13 +5,13 @@ from typing import Any, Self
 
 from tortoise import BaseDBAsyncClient, fields, timezone
 from tortoise.expressions import F, Q, Subquery
-from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from app.core.errors import Forbidden, ItemNotFound, UserNotFound
 from app.db.raw import fetch_rows
 from app.models.base import PagedQuerySet, manager_for
 from app.models.fields import utc_datetime
+from app.models.hydration import FastHydration
 from app.models.user import User
 from app.models.versioned import Versioned
 
@@ -46,7 +46,7 @@ class ItemQuerySet(PagedQuerySet["Item"]):
         return rows, total
 
 
-class Item(Versioned, Model):
+class Item(Versioned, FastHydration):
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=255, db_index=True)
     description = fields.TextField(null=True)

@@ -3,11 +3,12 @@
 from datetime import timedelta
 
 from tortoise import fields, timezone
-from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
+from app.models.hydration import FastHydration
 
-class LoginFailure(Model):
+
+class LoginFailure(FastHydration):
     # One row per (client, account) key with attempts in the current window. An attempt
     # is counted before the password is checked, so parallel guesses cannot slip past
     # the limit; a successful login deletes the row.

@@ -3,13 +3,13 @@
 from typing import Any, Self
 
 from tortoise import BaseDBAsyncClient, fields
-from tortoise.models import Model
 
 from app.core.emails import email_search_text, normalize_email
 from app.core.errors import EmailTaken, NotAuthenticated, UsernameTaken
 from app.db.raw import fetch_rows
 from app.models.base import PagedQuerySet, manager_for
 from app.models.fields import utc_datetime
+from app.models.hydration import FastHydration
 from app.models.versioned import Versioned
 
 ROW_SQL = (
@@ -26,7 +26,7 @@ class UserQuerySet(PagedQuerySet["User"]):
         return users if is_active is None else users.filter(is_active=is_active)
 
 
-class User(Versioned, Model):
+class User(Versioned, FastHydration):
     # Emails are stored normalised (app/core/emails.py). Usernames keep their case but are
     # unique case-insensitively through the `username_lower` shadow column.
 

@@ -52,4 +52,4 @@ bench:
 	@command -v wrk >/dev/null 2>&1 || { echo "make bench: wrk is not installed; install it with: apt-get install wrk" >&2; exit 1; }
 	@test -x $(BIN)/python || { echo "make bench: no $(VENV); run 'make install' first" >&2; exit 1; }
 	@$(BIN)/python -c 'import sqlalchemy, psycopg2, orjson, uvloop, httptools' 2>/dev/null || { echo "make bench: the bench extra is missing; install it with: $(BIN)/pip install -e '.[dev,bench]'" >&2; exit 1; }
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.run

@@ -218,7 +218,7 @@ def read_users(
     ]
 
 
-@app.get("/users/{user_id}", response_model=UserWithItems | UserSchema)
+@app.get("/users/{user_id:int}", response_model=UserWithItems | UserSchema)
 def read_user(
     user_id: int = Path(ge=1, le=2**31 - 1),
     include: Literal["items"] | None = None,

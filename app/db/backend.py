@@ -1,5 +1,12 @@
-"""The PostgreSQL engine: Tortoise's asyncpg client, plus one retry of a read whose pooled
-connection turned out to be dead.
+"""The PostgreSQL engine: Tortoise's asyncpg client, with pooled connections released
+without a reset query, and one retry of a read whose pooled connection turned out dead.
+
+Releasing a connection, asyncpg's pool sends `pg_advisory_unlock_all(); CLOSE ALL;
+UNLISTEN *; RESET ALL` by default: one more round trip after every statement the service
+sends outside a transaction (Tortoise acquires and releases per statement), about as
+long as the statement itself. The service keeps no session state on pooled connections
+(no SET, LISTEN, cursors or advisory locks: the migration lock has a connection of its
+own), so there is nothing to reset; an open transaction is still rolled back by asyncpg.
 
 Tortoise has no reconnect logic. asyncpg replaces a pooled connection it knows is closed,
 but one that died silently (a database restart, a dropped TCP session) is only found out
@@ -11,6 +18,7 @@ applied), and nothing inside a transaction is retried (the transaction is gone).
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import asyncpg
 from tortoise.backends.asyncpg.client import AsyncpgDBClient
 
 from app.db.errors import CONNECTION_LOST
@@ -23,7 +31,16 @@ def _is_plain_read(query: str) -> bool:
     return statement.startswith("SELECT") and " FOR UPDATE" not in statement
 
 
+class LeanConnection(asyncpg.Connection):
+    """A pooled connection that is handed back without a reset query (see above)."""
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 class AsyncpgClient(AsyncpgDBClient):
+    connection_class = LeanConnection
+
     async def execute_query(self, query: str, values: list | None = None) -> Any:
         return await _read_once_more(super().execute_query, query, values)
 

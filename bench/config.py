@@ -45,9 +45,14 @@ USERS = _env_int("BENCH_USERS", 10_000)
 ITEMS_PER_USER = 5
 DB_NAME = os.environ.get("BENCH_DB", "bench")
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
-OUT = Path(os.environ.get("BENCH_OUT") or BENCH / ("RESULTS-quick.md" if QUICK else "RESULTS.md"))
 KEEP_DB = _env_flag("BENCH_KEEP_DB")
 ONLY = {s.strip() for s in os.environ.get("BENCH_SCENARIOS", "").split(",") if s.strip()}
+# A check-only run (`none`) has no figures: its report goes to the logs, not over RESULTS.md.
+_DEFAULT_OUT = "RESULTS-quick.md" if QUICK else "RESULTS.md"
+OUT = Path(
+    os.environ.get("BENCH_OUT")
+    or (LOGS / "RESULTS-none.md" if sorted(ONLY) == ["none"] else BENCH / _DEFAULT_OUT)
+)
 INVOCATION = ("QUICK=1 " if QUICK else "") + "make bench"
 
 PASSWORD = "bench-password"
@@ -128,7 +133,7 @@ SCENARIOS = [
 ]
 
 # service/baseline req/s targets, checked in the report
-TARGETS = {"user": 0.8, "post_item": 0.8, "users_items_50": 0.6, "items_owner_50": 0.6}
+TARGETS = {"user": 0.9, "post_item": 0.9, "users_items_50": 0.6, "items_owner_50": 0.6}
 
 
 def selected_scenarios() -> list[Scenario]:

@@ -200,7 +200,7 @@ def test_report_of_one_scenario_where_the_baseline_served_nothing() -> None:
         }
     }
     text = report.build(results, servers, info())
-    assert "| GET /users/{id} req/s | n/a | 3.33 | ≥ 0.8 | n/a |" in text
+    assert "| GET /users/{id} req/s | n/a | 3.33 | ≥ 0.9 | n/a |" in text
     assert "sign-ins run" not in text and "How cost grows" not in text
     assert "**Rounds that did not run cleanly.**" in text
 

@@ -15,9 +15,8 @@ import sys
 
 import asyncpg
 from pydantic import TypeAdapter, ValidationError
-from tortoise import Tortoise, timezone
-from tortoise.exceptions import IntegrityError, OperationalError
-from tortoise.expressions import F
+from tortoise import Tortoise
+from tortoise.exceptions import OperationalError
 
 from app.core.config import get_settings
 from app.db import migrations
@@ -26,8 +25,6 @@ from app.db.errors import DATABASE_UNAVAILABLE
 from app.db.sqlite_lock import DatabaseInUse, exclusive_database
 
 NO_SCHEMA = "the database has no schema yet; run `python -m app migrate` first"
-# Creating or promoting is retried when a concurrent change to the account gets in between.
-SUPERUSER_ATTEMPTS = 5
 
 
 def _error(message: str) -> None:
@@ -94,48 +91,33 @@ async def _create_superuser(email: str, password: str | None) -> int:
 
 
 async def _create_or_promote(email: str, password: str | None) -> int:
-    """Two runs at once for a new email both find no account: the loser's INSERT hits the
-    unique email, and it promotes the winner's account instead."""
-    from app.models import User
-
-    for _ in range(SUPERUSER_ATTEMPTS):
-        user = await User.get_or_none(email=email)
-        if user is None:
-            if password is None:
-                _error("--password is required to create an account")
-                return 2
-            try:
-                return await _create(email, password)
-            except IntegrityError:
-                continue  # created meanwhile: promote it
-        unchanged = "password unchanged" + (
-            "; --password is only used to create an account" if password is not None else ""
-        )
-        if user.is_superuser and user.is_active:
-            print(f"{email} is already an active superuser ({unchanged})")
-            return 0
-        # One conditional UPDATE: the ETag version moves, and a concurrent change wins.
-        if await User.filter(id=user.id, version=user.version).update(
-            is_superuser=True, is_active=True, version=F("version") + 1, updated_at=timezone.now()
-        ):
-            reactivated = "" if user.is_active else " and reactivated it"
-            print(f"Promoted {email} to superuser{reactivated} ({unchanged})")
-            return 0
-    _error(f"{email} kept changing while being promoted; run the command again")
-    return 1
-
-
-async def _create(email: str, password: str) -> int:
+    """The password is checked and hashed only when there is no account to promote (and
+    outside the transaction: hashing is slow)."""
     from app.core.security import hash_password
     from app.models import User
     from app.schemas.user import Password
 
-    try:
-        password = TypeAdapter(Password).validate_python(password)
-    except ValidationError as exc:
-        return _invalid(exc)
-    await User.create(email=email, hashed_password=await hash_password(password), is_superuser=True)
-    print(f"Created superuser {email}")
+    hashed_password = None
+    if password is not None and not await User.exists(email=email):
+        try:
+            password = TypeAdapter(Password).validate_python(password)
+        except ValidationError as exc:
+            return _invalid(exc)
+        hashed_password = await hash_password(password)
+    _, done = await User.create_or_promote_superuser(email, hashed_password)
+    unchanged = "password unchanged" + (
+        "; --password is only used to create an account" if password is not None else ""
+    )
+    if done == "missing":
+        _error(f"no account has the email {email}; --password is required to create one")
+        return 2
+    messages = {
+        "created": f"Created superuser {email}",
+        "unchanged": f"{email} is already an active superuser ({unchanged})",
+        "promoted": f"Promoted {email} to superuser ({unchanged})",
+        "reactivated": f"Promoted {email} to superuser and reactivated it ({unchanged})",
+    }
+    print(messages[done])
     return 0
 
 

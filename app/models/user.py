@@ -3,6 +3,8 @@
 from typing import Any, Self
 
 from tortoise import BaseDBAsyncClient, fields
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
 
 from app.core.emails import email_search_text, normalize_email
 from app.core.errors import EmailTaken, NotAuthenticated, UsernameTaken
@@ -116,6 +118,42 @@ class User(Versioned, FastHydration):
         await own_items.order_by("id").select_for_update().only("id")
         await own_items.delete()
         await super().delete_checked(if_version, using_db)
+
+    @classmethod
+    async def create_or_promote_superuser(
+        cls, email: str, hashed_password: str | None
+    ) -> tuple[Self | None, str]:
+        """Django's `create_superuser`, or the promotion of the account that has `email`
+        (reactivated too, so that it can sign in), in one transaction. Returns the user
+        and what was done: "created", "promoted", "reactivated" or "unchanged"; (None,
+        "missing") when there is no account and no password to create one.
+
+        The INSERT runs in a savepoint (a nested `in_transaction()`): when a concurrent
+        sign-up of the same email wins the unique constraint, only the INSERT is rolled
+        back, and the account that won is promoted in the same transaction.
+        """
+        async with in_transaction() as connection:
+            existing = cls.filter(email=email).select_for_update().using_db(connection)
+            user = await existing.first()
+            if user is None and hashed_password is not None:
+                try:
+                    async with in_transaction():  # the savepoint
+                        created = await cls.create(
+                            email=email,
+                            hashed_password=hashed_password,
+                            is_superuser=True,
+                            using_db=connection,
+                        )
+                    return created, "created"
+                except IntegrityError:
+                    user = await existing.first()  # the concurrent one, now committed
+            if user is None:
+                return None, "missing"
+            if user.is_superuser and user.is_active:
+                return user, "unchanged"
+            done = "promoted" if user.is_active else "reactivated"
+            await user.apply_changes({"is_superuser": True, "is_active": True}, None, connection)
+            return user, done
 
     @classmethod
     async def conflict(

@@ -42,3 +42,15 @@ async def test_include_costs_the_same_queries_for_any_page_size(
     }
 
     assert set(counts.values()) == {expected_queries}, counts
+
+
+async def test_one_item_with_its_owner_is_one_join(client, catalogue, query_counter):
+    item_id = (await client.get("/items/?limit=1", headers=catalogue[0].headers)).json()[0]["id"]
+    query_counter.statements.clear()
+
+    response = await client.get(
+        f"/items/{item_id}", params={"include": "owner"}, headers=catalogue[0].headers
+    )
+
+    assert response.status_code == 200 and response.json()["owner"]["id"] == catalogue[0].id
+    assert len(query_counter.statements) == 2  # the token's user, the item joined with its owner

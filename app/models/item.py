@@ -39,11 +39,24 @@ class ItemQuerySet(PagedQuerySet["Item"]):
         """As `page`; with `owner` fields, each row carries its owner's, through one join."""
         if not owner:
             return await self.page(skip, limit, order_by, *fields)
-        joined = [f"owner__{field}" for field in owner]
-        rows, total = await self.page(skip, limit, order_by, *fields, *joined)
-        for row in rows:
-            row["owner"] = {field: row.pop(f"owner__{field}") for field in owner}
-        return rows, total
+        rows, total = await self.page(skip, limit, order_by, *fields, *_joined(owner))
+        return _nest_owner(rows, owner), total
+
+    async def values_with_owner(
+        self, fields: Sequence[str], owner: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        """Rows as dicts of `fields`, each with its owner's `owner` fields, by one join."""
+        return _nest_owner(await self.values(*fields, *_joined(owner)), owner)
+
+
+def _joined(owner: Sequence[str]) -> list[str]:
+    return [f"owner__{field}" for field in owner]
+
+
+def _nest_owner(rows: list[dict[str, Any]], owner: Sequence[str]) -> list[dict[str, Any]]:
+    for row in rows:
+        row["owner"] = {field: row.pop(f"owner__{field}") for field in owner}
+    return rows
 
 
 class Item(Versioned, FastHydration):
@@ -78,7 +91,7 @@ class Item(Versioned, FastHydration):
         cls, item_id: int, fields: Sequence[str], owner: Sequence[str]
     ) -> dict[str, Any] | None:
         """One item's `fields` and its version, with its owner's `owner` fields (a join)."""
-        rows, _ = await cls.filter(id=item_id).page_with_owner(0, 1, "id", fields, owner)
+        rows = await cls.filter(id=item_id).values_with_owner(fields, owner)
         return rows[0] if rows else None
 
     @classmethod

@@ -1,8 +1,7 @@
 """Dependencies shared by the routes, as `Annotated` aliases."""
 
 import re
-from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import Depends, Header, Query
 from fastapi.security import OAuth2PasswordBearer
@@ -19,27 +18,17 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token")
 STRONG_ETAG = re.compile(r'"([1-9][0-9]{0,9})"')
 
 
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """Who is asking: the signed-in user's id and rights, and their row for `/users/me`.
-    Writes re-read the rights from the locked row (`User.lock_acting`)."""
-
-    id: int
-    is_superuser: bool
-    token_version: int
-    row: dict[str, Any]
-
-
-async def get_current_user(token: Annotated[str, Depends(oauth2_scheme)]) -> Caller:
-    """The active user a valid, unrevoked bearer token names; 401 for anything else."""
+async def get_current_user(token: Annotated[str, Depends(oauth2_scheme)]) -> User:
+    """The active user a valid, unrevoked bearer token names; 401 for anything else.
+    Writes lock this user's row and check it again (`User.lock_acting`)."""
     claims = decode_access_token(token)
-    row = await User.token_holder(*claims) if claims else None
-    if row is None:
+    user = await User.by_token(*claims) if claims else None
+    if user is None:
         raise NotAuthenticated
-    return Caller(row["id"], row["is_superuser"], row["token_version"], row)
+    return user
 
 
-CurrentUser = Annotated[Caller, Depends(get_current_user)]
+CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
 def if_match_versions(

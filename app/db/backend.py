@@ -1,5 +1,6 @@
 """The PostgreSQL engine: Tortoise's asyncpg client, with pooled connections released
-without a reset query, and one retry of a read whose pooled connection turned out dead.
+without a reset query, one retry of a read whose pooled connection turned out dead, and
+model objects built by the fast row loop of `app/db/hydration.py`.
 
 Releasing a connection, asyncpg's pool sends `pg_advisory_unlock_all(); CLOSE ALL;
 UNLISTEN *; RESET ALL` by default: one more round trip after every statement the service
@@ -19,9 +20,16 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import asyncpg
-from tortoise.backends.asyncpg.client import AsyncpgDBClient
+from tortoise.backends.asyncpg.client import AsyncpgDBClient, TransactionWrapper
+from tortoise.backends.asyncpg.executor import AsyncpgExecutor
+from tortoise.backends.base.client import (
+    NestedTransactionContext,
+    TransactionContext,
+    TransactionContextPooled,
+)
 
 from app.db.errors import CONNECTION_LOST
+from app.db.hydration import FastSelect
 
 T = TypeVar("T")
 
@@ -38,8 +46,25 @@ class LeanConnection(asyncpg.Connection):
         return ""
 
 
+class Executor(FastSelect, AsyncpgExecutor):
+    pass
+
+
+class Transaction(TransactionWrapper):
+    """A transaction's connection builds objects the same way (savepoints included)."""
+
+    executor_class = Executor
+
+    def _in_transaction(self) -> TransactionContext:
+        return NestedTransactionContext(Transaction(self))
+
+
 class AsyncpgClient(AsyncpgDBClient):
     connection_class = LeanConnection
+    executor_class = Executor
+
+    def _in_transaction(self) -> TransactionContext:
+        return TransactionContextPooled(Transaction(self), self._pool_init_lock)
 
     async def execute_query(self, query: str, values: list | None = None) -> Any:
         return await _read_once_more(super().execute_query, query, values)

@@ -1,6 +1,7 @@
-"""Chainable query methods on the models, Django-style: a QuerySet subclass per model,
-installed through Tortoise's `Meta.manager`, so `Item.filter(...).search(q).page(...)`
-reads as one sentence (Django's `Manager.from_queryset`)."""
+"""The models' common base, and their chainable query methods, Django-style: a QuerySet
+subclass per model, installed through Tortoise's `Meta.manager`, so
+`Item.filter(...).search(q).page(...)` reads as one sentence (Django's
+`Manager.from_queryset`)."""
 
 from typing import Any, Self, TypeVar
 
@@ -8,7 +9,18 @@ from tortoise.manager import Manager
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
+from app.db.hydration import FastHydration
+from app.db.lookups import CompiledLookups
+
 M = TypeVar("M", bound=Model)
+
+
+class AppModel(CompiledLookups, FastHydration):
+    """Tortoise's Model, with objects built from rows by the fast row loop and equality
+    lookups (`get_or_none`) that reuse their compiled SQL: see `app/db/`."""
+
+    class Meta:
+        abstract = True
 
 
 class PagedQuerySet(QuerySet[M]):
@@ -17,15 +29,15 @@ class PagedQuerySet(QuerySet[M]):
         stable order every list of the contract promises."""
         return self.order_by(*([order_by] if order_by.lstrip("-") == "id" else [order_by, "id"]))
 
-    async def page(
-        self, skip: int, limit: int, order_by: str, *fields: str
-    ) -> tuple[list[dict[str, Any]], int]:
-        """One page of rows as dicts of `fields` (`owner__email` for a joined column), and
-        the number of rows matching, ignoring skip and limit. Dicts, not model objects:
-        building those is what a page costs."""
+    def page_of(self, skip: int, limit: int, order_by: str) -> Self:
+        """The rows of one page, in the contract's stable order."""
+        return self.ordered_by(order_by).offset(skip).limit(limit)
+
+    async def page(self, skip: int, limit: int, order_by: str) -> tuple[list[M], int]:
+        """One page of model objects, and the number of rows matching, ignoring skip and
+        limit (for `X-Total-Count`)."""
         total = await self.count()
-        rows = await self.ordered_by(order_by).offset(skip).limit(limit).values(*fields)
-        return rows, total
+        return await self.page_of(skip, limit, order_by), total
 
 
 def manager_for(queryset_class: type[QuerySet[Any]]) -> Manager:
@@ -36,3 +48,13 @@ def manager_for(queryset_class: type[QuerySet[Any]]) -> Manager:
             return queryset_class(self._model)
 
     return QuerySetManager()
+
+
+def is_loaded(instance: Model, relation: str) -> bool:
+    """Whether `relation` of `instance` was fetched (`select_related`, `prefetch_related`):
+    the response schemas embed it then, and only then. Tortoise keeps a fetched foreign
+    key's object, and a reverse relation's container, in the `_<relation>` attribute."""
+    fetched = instance.__dict__.get(f"_{relation}")
+    if relation in instance._meta.backward_fk_fields:
+        return fetched is not None and fetched._fetched
+    return f"_{relation}" in instance.__dict__

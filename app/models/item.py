@@ -4,23 +4,15 @@ from collections.abc import Collection, Sequence
 from typing import Any, Self
 
 from tortoise import BaseDBAsyncClient, fields, timezone
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q, Subquery
 from tortoise.transactions import in_transaction
 
-from app.core.errors import Forbidden, ItemNotFound, UserNotFound
-from app.db.raw import fetch_rows
-from app.models.base import PagedQuerySet, manager_for
+from app.core.errors import Forbidden, ItemNotFound, NotAuthenticated, UserNotFound
+from app.models.base import AppModel, PagedQuerySet, manager_for
 from app.models.fields import utc_datetime
-from app.models.hydration import FastHydration
 from app.models.user import User
 from app.models.versioned import Versioned
-
-ROW_SQL = (
-    'SELECT "id", "name", "description", "owner_id", "created_at", "updated_at", "version" '
-    'FROM "items" WHERE "id" = {}'
-)
-# `include=items` embeds at most this many items per user, lowest ids first.
-EMBEDDED_ITEMS_PER_OWNER = 100
 
 
 class ItemQuerySet(PagedQuerySet["Item"]):
@@ -28,38 +20,21 @@ class ItemQuerySet(PagedQuerySet["Item"]):
         """Items whose name contains `text`, in any case (all items for no text)."""
         return self.filter(name__icontains=text) if text else self
 
-    async def page_with_owner(
-        self,
-        skip: int,
-        limit: int,
-        order_by: str,
-        fields: Sequence[str],
-        owner: Sequence[str] | None,
-    ) -> tuple[list[dict[str, Any]], int]:
-        """As `page`; with `owner` fields, each row carries its owner's, through one join."""
-        if not owner:
-            return await self.page(skip, limit, order_by, *fields)
-        rows, total = await self.page(skip, limit, order_by, *fields, *_joined(owner))
-        return _nest_owner(rows, owner), total
-
-    async def values_with_owner(
-        self, fields: Sequence[str], owner: Sequence[str]
-    ) -> list[dict[str, Any]]:
-        """Rows as dicts of `fields`, each with its owner's `owner` fields, by one join."""
-        return _nest_owner(await self.values(*fields, *_joined(owner)), owner)
+    def first_of_each_owner(self, owner_ids: Sequence[int], count: int) -> Self:
+        """Each owner's `count` lowest-id items, lowest ids first: one subquery per owner
+        (SQLite has no LATERAL join, and Tortoise no window functions)."""
+        firsts = [
+            Q(
+                id__in=Subquery(
+                    self.filter(owner_id=owner_id).order_by("id").limit(count).values("id")
+                )
+            )
+            for owner_id in owner_ids
+        ]
+        return self.filter(owner_id__in=owner_ids).filter(Q(*firsts, join_type="OR")).order_by("id")
 
 
-def _joined(owner: Sequence[str]) -> list[str]:
-    return [f"owner__{field}" for field in owner]
-
-
-def _nest_owner(rows: list[dict[str, Any]], owner: Sequence[str]) -> list[dict[str, Any]]:
-    for row in rows:
-        row["owner"] = {field: row.pop(f"owner__{field}") for field in owner}
-    return rows
-
-
-class Item(Versioned, FastHydration):
+class Item(Versioned, AppModel):
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=255, db_index=True)
     description = fields.TextField(null=True)
@@ -81,18 +56,41 @@ class Item(Versioned, FastHydration):
         return self.name
 
     @classmethod
-    async def row(cls, item_id: int) -> dict[str, Any] | None:
-        """One item's columns as a dict, by a prepared statement (a hot read)."""
-        rows = await fetch_rows(cls, ROW_SQL, item_id)
-        return rows[0] if rows else None
+    async def create_owned(cls, by: User, name: str, description: str | None) -> Self:
+        """A new item owned by `by`. The owner is checked again after the INSERT, in its
+        transaction: the INSERT's foreign-key check keeps a share lock on the owner's row
+        until the commit, so a concurrent deactivation or deletion either came first (401)
+        or waits for this."""
+        try:
+            async with in_transaction() as connection:
+                item = await cls.create(
+                    owner_id=by.id, name=name, description=description, using_db=connection
+                )
+                if await User.by_token(by.id, by.token_version) is None:
+                    raise NotAuthenticated
+        except IntegrityError:  # the account was deleted since its token was checked
+            raise NotAuthenticated from None
+        return item
 
     @classmethod
-    async def with_owner(
-        cls, item_id: int, fields: Sequence[str], owner: Sequence[str]
-    ) -> dict[str, Any] | None:
-        """One item's `fields` and its version, with its owner's `owner` fields (a join)."""
-        rows = await cls.filter(id=item_id).values_with_owner(fields, owner)
-        return rows[0] if rows else None
+    async def change(
+        cls, item_id: int, changes: dict[str, Any], if_version: set[int] | None, by: User
+    ) -> Self:
+        """Apply `changes` as `by`. Owner and version are checked on the locked row, so the
+        change cannot land on an item a concurrent transfer gave to someone else."""
+        async with in_transaction() as connection:
+            caller, _ = await User.lock_acting(by, using_db=connection)
+            (item,) = await cls.lock_changeable([item_id], by=caller, using_db=connection)
+            # Only the changed columns: a concurrent change to the others must survive.
+            return await item.apply_changes(changes, if_version, connection)
+
+    @classmethod
+    async def remove(cls, item_id: int, if_version: set[int] | None, by: User) -> None:
+        """Delete the item as `by`, checked on the locked row."""
+        async with in_transaction() as connection:
+            caller, _ = await User.lock_acting(by, using_db=connection)
+            (item,) = await cls.lock_changeable([item_id], by=caller, using_db=connection)
+            await item.delete_checked(if_version, connection)
 
     @classmethod
     async def lock_changeable(
@@ -110,16 +108,13 @@ class Item(Versioned, FastHydration):
         return items
 
     @classmethod
-    async def transfer(
-        cls, item_ids: Sequence[int], new_owner_id: int, caller_id: int, token_version: int
-    ) -> list[Self]:
-        """Move the items to `new_owner_id`, all or nothing, as the caller (who must own
-        every item, or be a superuser); answered in the order of `item_ids`. The checks
-        run on locked rows: items (404), ownership (403), then the new owner (404)."""
+    async def transfer(cls, item_ids: Sequence[int], to: int, by: User) -> list[Self]:
+        """Move the items to the user `to`, all or nothing, as `by` (who must own every
+        item, or be a superuser); answered in the order of `item_ids`. The checks run on
+        locked rows: items (404), ownership (403), then the new owner (404)."""
+        new_owner_id = to
         async with in_transaction() as connection:
-            caller, users = await User.lock_acting(
-                caller_id, token_version, new_owner_id, using_db=connection
-            )
+            caller, users = await User.lock_acting(by, new_owner_id, using_db=connection)
             items = await cls.lock_changeable(item_ids, by=caller, using_db=connection)
             if new_owner_id not in users:
                 raise UserNotFound
@@ -133,40 +128,3 @@ class Item(Versioned, FastHydration):
             item.owner_id, item.updated_at, item.version = new_owner_id, now, item.version + 1
         by_id = {item.id: item for item in items}
         return [by_id[item_id] for item_id in item_ids]
-
-    @classmethod
-    async def grouped_by_owner(
-        cls, owner_ids: list[int], fields: Sequence[str]
-    ) -> dict[int, list[dict[str, Any]]]:
-        """The first `EMBEDDED_ITEMS_PER_OWNER` items (lowest ids) of each owner as dicts of
-        `fields` (which name `owner_id`), by owner: the reverse relation's prefetch,
-        without model objects, in one query (two when some owner has more than the cap).
-        """
-        groups: dict[int, list[dict[str, Any]]] = {owner_id: [] for owner_id in owner_ids}
-        if not owner_ids:
-            return groups
-        cap = EMBEDDED_ITEMS_PER_OWNER
-        # Enough rows for every owner's share: if they all come back, nobody was cut off.
-        items = cls.filter(owner_id__in=owner_ids).order_by("id")
-        rows = await items.limit(cap * len(owner_ids)).values(*fields)
-        if len(rows) == cap * len(owner_ids):
-            rows = await cls._first_items_of_each(owner_ids, cap).order_by("id").values(*fields)
-        for row in rows:
-            group = groups[row["owner_id"]]
-            if len(group) < cap:
-                group.append(row)
-        return groups
-
-    @classmethod
-    def _first_items_of_each(cls, owner_ids: list[int], count: int) -> Any:
-        """Each owner's `count` lowest-id items, one subquery per owner (SQLite has no
-        LATERAL join, and Tortoise no window functions)."""
-        firsts = [
-            Q(
-                id__in=Subquery(
-                    cls.filter(owner_id=owner_id).order_by("id").limit(count).values("id")
-                )
-            )
-            for owner_id in owner_ids
-        ]
-        return cls.filter(owner_id__in=owner_ids).filter(Q(*firsts, join_type="OR"))

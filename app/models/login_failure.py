@@ -5,10 +5,10 @@ from datetime import timedelta
 from tortoise import fields, timezone
 from tortoise.transactions import in_transaction
 
-from app.models.hydration import FastHydration
+from app.models.base import AppModel
 
 
-class LoginFailure(FastHydration):
+class LoginFailure(AppModel):
     # One row per (client, account) key with attempts in the current window. An attempt
     # is counted before the password is checked, so parallel guesses cannot slip past
     # the limit; a successful login deletes the row.

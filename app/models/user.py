@@ -1,23 +1,24 @@
 """The `users` table, with the seed's column names."""
 
-from typing import Any, Self
+from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING, Any, Self
 
 from tortoise import BaseDBAsyncClient, fields
 from tortoise.exceptions import IntegrityError
+from tortoise.query_utils import Prefetch
 from tortoise.transactions import in_transaction
 
 from app.core.emails import email_search_text, normalize_email
-from app.core.errors import EmailTaken, NotAuthenticated, UsernameTaken
-from app.db.raw import fetch_rows
-from app.models.base import PagedQuerySet, manager_for
+from app.core.errors import EmailTaken, Forbidden, NotAuthenticated, UsernameTaken, UserNotFound
+from app.models.base import AppModel, PagedQuerySet, manager_for
 from app.models.fields import utc_datetime
-from app.models.hydration import FastHydration
 from app.models.versioned import Versioned
 
-ROW_SQL = (
-    'SELECT "id", "email", "username", "is_active", "is_superuser", "created_at", '
-    '"updated_at", "version", "token_version" FROM "users" WHERE "id" = {}'
-)
+if TYPE_CHECKING:
+    from app.models.item import Item
+
+# `include=items` embeds at most this many items per user, lowest ids first.
+EMBEDDED_ITEMS_PER_USER = 100
 
 
 class UserQuerySet(PagedQuerySet["User"]):
@@ -27,8 +28,45 @@ class UserQuerySet(PagedQuerySet["User"]):
         users = self.filter(email__contains=email_search_text(email)) if email else self
         return users if is_active is None else users.filter(is_active=is_active)
 
+    async def page_with_items(
+        self, skip: int, limit: int, order_by: str
+    ) -> tuple[list["User"], int]:
+        """`page`, each user with their first items (see `with_items`)."""
+        total = await self.count()
+        return await self.page_of(skip, limit, order_by).with_items(), total
 
-class User(Versioned, FastHydration):
+    async def first_with_items(self) -> "User | None":
+        """The first user, with their first items (see `with_items`)."""
+        users = await self.limit(1).with_items()
+        return users[0] if users else None
+
+    async def with_items(self) -> list["User"]:
+        """These users (the queryset must be limited), each with their first
+        `EMBEDDED_ITEMS_PER_USER` items, lowest ids first, in `user.items`.
+
+        One `prefetch_related` query loads the items of all the users, lowest ids first,
+        with room for every user's share; when it comes back full, some user may have been
+        cut short by others, and a second query takes each user's first items exactly.
+        """
+        from app.models.item import Item
+
+        if self._limit is None:
+            raise TypeError("limit the users first: each one's items are capped")
+        room = EMBEDDED_ITEMS_PER_USER * self._limit
+        first_items = Prefetch("items", queryset=Item.all().order_by("id").limit(room))
+        users = await self.prefetch_related(first_items)
+        if sum(len(user.items.related_objects) for user in users) == room:
+            exact = await Item.all().first_of_each_owner(
+                [user.id for user in users], EMBEDDED_ITEMS_PER_USER
+            )
+            for user in users:
+                user.items.related_objects = [item for item in exact if item.owner_id == user.id]
+        for user in users:
+            del user.items.related_objects[EMBEDDED_ITEMS_PER_USER:]
+        return users
+
+
+class User(Versioned, AppModel):
     # Emails are stored normalised (app/core/emails.py). Usernames keep their case but are
     # unique case-insensitively through the `username_lower` shadow column.
 
@@ -46,7 +84,10 @@ class User(Versioned, FastHydration):
     # Bumped when a password changes or the account is deactivated: older tokens stop working.
     token_version = fields.IntField(default=0, db_default=0)
 
-    items: fields.ReverseRelation["Item"]  # noqa: F821
+    items: fields.ReverseRelation["Item"]
+
+    # What only a superuser may change, even on their own account.
+    FLAGS = frozenset({"is_active", "is_superuser"})
 
     class Meta:
         table = "users"
@@ -64,28 +105,93 @@ class User(Versioned, FastHydration):
             kwargs["update_fields"] = [*update_fields, "username_lower"]
         await super().save(*args, **kwargs)
 
-    def may_change(self, owner_id: int) -> bool:
-        """Whether this user may change what `owner_id` owns (or that user's account)."""
-        return self.is_superuser or self.id == owner_id
+    def may_change(self, owner_id: int, fields: Collection[str] = ()) -> bool:
+        """Whether this user may change what `owner_id` owns, or these `fields` of that
+        user's account: themself or a superuser, and the flags by a superuser only."""
+        return self.is_superuser or (self.id == owner_id and not self.FLAGS & set(fields))
+
+    @classmethod
+    async def sign_up(
+        cls,
+        email: str,
+        username: str | None,
+        hashed_password: str,
+        items: Sequence[dict[str, Any]] = (),
+    ) -> Self:
+        """Create the account and its first items in one transaction: all or nothing."""
+        from app.models.item import Item
+
+        try:
+            async with in_transaction() as connection:
+                user = await cls.create(
+                    email=email,
+                    username=username,
+                    hashed_password=hashed_password,
+                    using_db=connection,
+                )
+                if items:
+                    await Item.bulk_create(
+                        [Item(owner_id=user.id, **item) for item in items], using_db=connection
+                    )
+        except IntegrityError:
+            # Lost a race with a concurrent sign-up: the constraint held, report which one.
+            raise (await cls.conflict(email, username) or EmailTaken()) from None
+        return user
+
+    @classmethod
+    async def change(
+        cls, user_id: int, changes: dict[str, Any], if_version: set[int] | None, by: Self
+    ) -> Self:
+        """Apply `changes` to the account `user_id` as `by`, on locked rows: the caller's
+        rights (403), the account (404), its version (412), then the unique email and
+        username (400). A new password or a deactivation revokes the account's tokens."""
+        email, username = changes.get("email"), changes.get("username")
+        try:
+            async with in_transaction() as connection:
+                caller, users = await cls.lock_acting(by, user_id, using_db=connection)
+                if (user := users.get(user_id)) is None:
+                    raise UserNotFound
+                if not caller.may_change(user_id, changes):
+                    raise Forbidden
+                user.check_version(if_version)
+                if conflict := await cls.conflict(email, username, exclude_id=user_id):
+                    raise conflict
+                # Only the changed columns: a concurrent change to others must survive.
+                await user.apply_changes(changes, if_version, connection)
+        except IntegrityError:  # a concurrent change took the email or username first
+            raise (await cls.conflict(email, username, user_id) or EmailTaken()) from None
+        return user
+
+    @classmethod
+    async def remove(cls, user_id: int, if_version: set[int] | None, by: Self) -> None:
+        """Delete the account `user_id` and its items as `by`, checked on locked rows."""
+        async with in_transaction() as connection:
+            caller, users = await cls.lock_acting(by, user_id, using_db=connection)
+            if (user := users.get(user_id)) is None:
+                raise UserNotFound
+            if not caller.may_change(user_id):
+                raise Forbidden
+            await user.delete_checked(if_version, connection)
 
     @classmethod
     async def lock_acting(
-        cls, caller_id: int, token_version: int, *others: int, using_db: BaseDBAsyncClient
+        cls, caller: Self, *others: int, using_db: BaseDBAsyncClient
     ) -> tuple[Self, dict[int, Self]]:
         """Lock the caller's row and these users' rows inside `using_db`'s transaction, and
-        check the caller is still the active user the token was issued to (401 if not).
+        check the caller is still the active user their token was issued to (401 if not);
+        answer the locked caller and the locked users by id.
 
         The caller's rights are read from the locked row, so a concurrent demotion,
         deactivation or deletion waits for this write or wins before it, never in between.
         Rows are locked in one statement by ascending id, users before items: the one
         lock order of the service, so two writes never wait on each other in a cycle.
         """
-        locked = cls.filter(id__in={caller_id, *others}).order_by("id").select_for_update()
+        locked = cls.filter(id__in={caller.id, *others}).order_by("id").select_for_update()
         rows = {user.id: user for user in await locked.using_db(using_db)}
-        caller = rows.get(caller_id)
-        if caller is None or not caller.is_active or caller.token_version != token_version:
+        acting = rows.get(caller.id)
+        if acting is None or not acting.is_active or acting.token_version != caller.token_version:
             raise NotAuthenticated
-        return caller, rows
+        return acting, rows
 
     async def apply_changes(
         self,
@@ -172,23 +278,13 @@ class User(Versioned, FastHydration):
         return None
 
     @classmethod
-    async def row(cls, user_id: int) -> dict[str, Any] | None:
-        """One user's columns (never the password hash) as a dict. Every authenticated
-        request asks this for its caller, so it is one prepared statement, not a query
-        built by the ORM each time."""
-        rows = await fetch_rows(cls, ROW_SQL, user_id)
-        return rows[0] if rows else None
+    async def by_token(cls, user_id: int, token_version: int) -> Self | None:
+        """The active user a token names, unless the token was revoked since (a newer
+        `token_version`)."""
+        return await cls.get_or_none(id=user_id, is_active=True, token_version=token_version)
 
     @classmethod
-    async def token_holder(cls, user_id: int, token_version: int) -> dict[str, Any] | None:
-        """The row of the active user a token names, if the token is not revoked."""
-        row = await cls.row(user_id)
-        if row is None or not row["is_active"] or row["token_version"] != token_version:
-            return None
-        return row
-
-    @classmethod
-    async def get_by_login(cls, login: str) -> Self | None:
+    async def by_login(cls, login: str) -> Self | None:
         """Find the account a login name refers to: an email (normalised as at sign-up),
         or else a username."""
         if "@" in login:

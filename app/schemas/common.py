@@ -1,11 +1,12 @@
 """Types shared by the request and response schemas."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     PlainSerializer,
     StringConstraints,
@@ -13,6 +14,12 @@ from pydantic import (
 )
 
 from app.core.limits import INT32_MAX, SEARCH_TEXT_MAX_LENGTH
+from app.models.base import is_loaded
+
+# Answers are read from model objects and carry exactly their fields, so that the schema
+# says so (`additionalProperties: false`) and a shape with an embedded relation is told
+# apart from the plain one (`oneOf`).
+PUBLIC_SHAPE = ConfigDict(from_attributes=True, extra="forbid")
 
 # JSON bodies are taken as typed: `true` is not an id and "1" is not a number.
 STRICT_BODY = ConfigDict(strict=True)
@@ -23,10 +30,12 @@ DbId = Annotated[int, Field(ge=1, le=INT32_MAX)]
 NO_NUL = r"^[^\x00]*$"
 SearchText = Annotated[str, StringConstraints(max_length=SEARCH_TEXT_MAX_LENGTH, pattern=NO_NUL)]
 
-# ISO 8601 with an explicit UTC offset: 2026-01-31T12:00:00.123456+00:00.
+# ISO 8601 with an explicit UTC offset: 2026-01-31T12:00:00.123456+00:00. The models hold
+# timezone-aware UTC datetimes (Tortoise's `use_tz`, asyncpg's TIMESTAMPTZ), so `isoformat`
+# writes the offset as is; pydantic's own serialiser would write `Z` instead.
 UtcDatetime = Annotated[
     datetime,
-    PlainSerializer(lambda value: value.astimezone(UTC).isoformat(), return_type=str),
+    PlainSerializer(datetime.isoformat, return_type=str),
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
 
@@ -42,3 +51,20 @@ def drop_null_defaults(schema: dict[str, Any]) -> None:
     for prop in schema.get("properties", {}).values():
         if prop.get("default", ...) is None:
             del prop["default"]
+
+
+def embedding(relation: str) -> Discriminator:
+    """Chooses the shape of an answer that embeds `relation` only when asked to
+    (`include=`): the tag `embedded` when the relation was loaded, else `plain`. Both
+    shapes stay in the OpenAPI schema (`oneOf`); one validation picks the right one."""
+
+    def tag(value: Any) -> str:
+        if isinstance(value, dict):
+            embedded = relation in value
+        elif isinstance(value, BaseModel):
+            embedded = relation in type(value).model_fields
+        else:
+            embedded = is_loaded(value, relation)
+        return "embedded" if embedded else "plain"
+
+    return Discriminator(tag)

@@ -2,9 +2,17 @@
 
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Tag, field_validator
 
-from app.schemas.common import NO_NUL, STRICT_BODY, DbId, UtcDatetime, drop_null_defaults
+from app.schemas.common import (
+    NO_NUL,
+    PUBLIC_SHAPE,
+    STRICT_BODY,
+    DbId,
+    UtcDatetime,
+    drop_null_defaults,
+    embedding,
+)
 
 if TYPE_CHECKING:
     from app.schemas.user import UserPublic
@@ -46,7 +54,7 @@ class ItemTransfer(BaseModel):
 
 
 class ItemPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = PUBLIC_SHAPE
 
     id: int
     name: str
@@ -56,10 +64,14 @@ class ItemPublic(BaseModel):
     updated_at: UtcDatetime
 
 
-ITEM_FIELDS = tuple(ItemPublic.model_fields)
-
-
 class ItemWithOwner(ItemPublic):
     """An item with its owner, for `include=owner` (loaded by a join)."""
 
     owner: "UserPublic"
+
+
+# An item as `GET /items/...` answers it: with its owner when `include=owner`.
+ItemRead = Annotated[
+    Annotated[ItemWithOwner, Tag("embedded")] | Annotated[ItemPublic, Tag("plain")],
+    embedding("owner"),
+]

@@ -10,11 +10,12 @@ from pydantic import (
     EmailStr,
     Field,
     StringConstraints,
+    Tag,
     field_validator,
 )
 
 from app.core.emails import normalize_email
-from app.schemas.common import STRICT_BODY, UtcDatetime, drop_null_defaults
+from app.schemas.common import PUBLIC_SHAPE, STRICT_BODY, UtcDatetime, drop_null_defaults, embedding
 from app.schemas.item import ItemCreate, ItemPublic, ItemWithOwner
 
 # EmailStr for the schema and its message; stored in the one normalised form.
@@ -50,7 +51,7 @@ class UserUpdate(BaseModel):
 
 
 class UserPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = PUBLIC_SHAPE
 
     id: int
     email: str
@@ -62,7 +63,7 @@ class UserPublic(BaseModel):
 
 
 class UserWithItems(UserPublic):
-    """A user with their items, for `include=items` (loaded by one prefetch query)."""
+    """A user with their first items, for `include=items` (`UserQuerySet.with_items`)."""
 
     items: list[ItemPublic]
 
@@ -74,5 +75,8 @@ class UserWithItems(UserPublic):
 
 ItemWithOwner.model_rebuild()
 
-# The columns each public shape reads: the schemas are the contract, the queries follow them.
-USER_FIELDS = tuple(UserPublic.model_fields)
+# A user as `GET /users/...` answers it: with their items when `include=items`.
+UserRead = Annotated[
+    Annotated[UserWithItems, Tag("embedded")] | Annotated[UserPublic, Tag("plain")],
+    embedding("items"),
+]

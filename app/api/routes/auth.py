@@ -35,7 +35,7 @@ def _throttle_key(request: Request, user: User | None, login: str) -> str:
 async def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
     settings = get_settings()
     window = timedelta(seconds=settings.login_failure_window_seconds)
-    user = await User.get_by_login(form.username)
+    user = await User.by_login(form.username)
     key = _throttle_key(request, user, form.username)
     if retry_after := await LoginFailure.count_attempt(key, settings.login_max_failures, window):
         raise TooManyLoginAttempts(retry_after)

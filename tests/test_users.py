@@ -511,6 +511,19 @@ async def test_include_items_embeds_the_first_100_items_of_each_user(client, ali
     assert paged.headers["X-Total-Count"] == "150"
 
 
+async def test_a_user_with_many_items_does_not_crowd_out_the_next_ones(client, alice, bob):
+    # Two users on the page have room for 200 items in the first query; alice's 250
+    # lower ids fill it, so bob's must come from the exact per-user query.
+    await Item.bulk_create([Item(owner_id=alice.id, name=f"a{n}") for n in range(250)])
+    await Item.bulk_create([Item(owner_id=bob.id, name=f"b{n}") for n in range(3)])
+
+    listed = await client.get("/users/?limit=2&include=items", headers=bob.headers)
+
+    by_user = {user["id"]: user["items"] for user in listed.json()}
+    assert len(by_user[alice.id]) == 100
+    assert [i["name"] for i in by_user[bob.id]] == ["b0", "b1", "b2"]
+
+
 @pytest.mark.parametrize("method", ["PATCH", "DELETE"])
 async def test_another_users_missing_id_is_404_before_403(client, alice, method):
     response = await client.request(

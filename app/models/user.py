@@ -47,6 +47,7 @@ class UserQuerySet(PagedQuerySet["User"]):
         One `prefetch_related` query loads the items of all the users, lowest ids first,
         with room for every user's share; when it comes back full, some user may have been
         cut short by others, and a second query takes each user's first items exactly.
+        One user's first items are the first ones of the query, whatever its size.
         """
         from app.models.item import Item
 
@@ -55,7 +56,8 @@ class UserQuerySet(PagedQuerySet["User"]):
         room = EMBEDDED_ITEMS_PER_USER * self._limit
         first_items = Prefetch("items", queryset=Item.all().order_by("id").limit(room))
         users = await self.prefetch_related(first_items)
-        if sum(len(user.items.related_objects) for user in users) == room:
+        cut_short = sum(len(user.items.related_objects) for user in users) == room
+        if cut_short and len(users) > 1:  # one user's share is exactly the first ones
             exact = await Item.all().first_of_each_owner(
                 [user.id for user in users], EMBEDDED_ITEMS_PER_USER
             )

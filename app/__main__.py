@@ -4,6 +4,7 @@ migrate                       wait for the database, apply pending migrations
 migrations status             exit 0 only when every migration is applied
 createsuperuser --email [--password]
                               create a superuser, or promote (and reactivate) an account
+purge-idempotency-keys        delete the Idempotency-Keys older than 24 hours
 serve                         run the API with uvicorn on HOST:PORT
 
 Failures are one `error: ...` line on stderr, not a traceback.
@@ -121,6 +122,22 @@ async def _create_or_promote(email: str, password: str | None) -> int:
     return 0
 
 
+async def _purge_idempotency_keys() -> int:
+    """Django's clearsessions, for Idempotency-Keys: run it from cron (say hourly); keys
+    past their 24 hours are never replayed, only their rows stay until then."""
+    from app.models import IdempotencyKey
+
+    try:
+        await Tortoise.init(config=TORTOISE_ORM)
+        purged = await IdempotencyKey.purge_expired()
+    except (*DATABASE_UNAVAILABLE, OperationalError) as exc:
+        return _database_error(exc)
+    finally:
+        await Tortoise.close_connections()
+    print(f"Deleted {purged} expired idempotency key{'' if purged == 1 else 's'}")
+    return 0
+
+
 def _invalid(exc: ValidationError) -> int:
     _error("; ".join(error["msg"] for error in exc.errors()))
     return 2
@@ -176,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     create = commands.add_parser("createsuperuser", help="create or promote a superuser")
     create.add_argument("--email", required=True)
     create.add_argument("--password", help="needed to create an account; unused to promote")
+    commands.add_parser("purge-idempotency-keys", help="delete expired Idempotency-Keys")
     commands.add_parser("serve", help="serve the API on HOST:PORT")
     args = parser.parse_args(argv)
 
@@ -187,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
         return _make_migration(args.name)
     if args.command == "createsuperuser":
         return asyncio.run(_create_superuser(args.email, args.password))
+    if args.command == "purge-idempotency-keys":
+        return asyncio.run(_purge_idempotency_keys())
     return _serve()
 
 

@@ -42,8 +42,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["*"],
-        allow_headers=["Authorization", "Content-Type", "If-Match"],
-        expose_headers=["X-Total-Count", "ETag", "Retry-After"],
+        allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
+        expose_headers=["X-Total-Count", "Link", "ETag", "Retry-After", "Idempotent-Replayed"],
     )
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(HeadAsGetMiddleware)

@@ -6,14 +6,14 @@ import pytest
 CONTRACT = {
     ("post", "/auth/token"): {200, 400, 401, 422, 429, 503},
     ("post", "/users/"): {201, 400, 422, 503},
-    ("get", "/users/"): {200, 401, 422, 503},
+    ("get", "/users/"): {200, 400, 401, 422, 503},  # 400: Invalid cursor
     ("get", "/users/me"): {200, 401, 503},
     ("get", "/users/{user_id}"): {200, 401, 404, 422, 503},
     ("patch", "/users/{user_id}"): {200, 400, 401, 403, 404, 409, 412, 422, 503},
     ("delete", "/users/{user_id}"): {204, 401, 403, 404, 409, 412, 422, 503},
-    ("get", "/users/{user_id}/items"): {200, 401, 404, 422, 503},
-    ("post", "/items/"): {201, 400, 401, 422, 503},
-    ("get", "/items/"): {200, 401, 422, 503},
+    ("get", "/users/{user_id}/items"): {200, 400, 401, 404, 422, 503},
+    ("post", "/items/"): {201, 400, 401, 409, 422, 503},  # 409: Idempotency-Key in use
+    ("get", "/items/"): {200, 400, 401, 422, 503},
     ("get", "/items/{item_id}"): {200, 401, 404, 422, 503},
     ("patch", "/items/{item_id}"): {200, 400, 401, 403, 404, 409, 412, 422, 503},
     ("delete", "/items/{item_id}"): {204, 401, 403, 404, 409, 412, 422, 503},
@@ -49,10 +49,19 @@ async def test_protected_operations_declare_the_bearer_scheme(schema):
             assert secured == ((method, path) not in PUBLIC), (method, path)
 
 
-async def test_list_operations_document_the_total_count_header(schema):
+async def test_list_operations_document_the_total_count_and_link_headers(schema):
     for path in ("/users/", "/items/", "/users/{user_id}/items"):
-        headers = schema["paths"][path]["get"]["responses"]["200"]["headers"]
-        assert "X-Total-Count" in headers
+        operation = schema["paths"][path]["get"]
+        assert {"X-Total-Count", "Link"} <= set(operation["responses"]["200"]["headers"])
+        assert "cursor" in {parameter["name"] for parameter in operation["parameters"]}
+
+
+async def test_idempotent_operations_document_the_key_and_the_replay(schema):
+    for path in ("/items/", "/items/transfer"):
+        operation = schema["paths"][path]["post"]
+        assert "idempotency-key" in {p["name"].lower() for p in operation["parameters"]}
+        success = operation["responses"]["201" if path == "/items/" else "200"]
+        assert "Idempotent-Replayed" in success["headers"]
 
 
 async def test_docs_page_is_served(client):

@@ -1,15 +1,22 @@
 """Dependencies shared by the routes, as `Annotated` aliases."""
 
+import hashlib
 import re
-from typing import Annotated, Literal
+from collections.abc import Awaitable, Callable
+from functools import lru_cache
+from typing import Annotated, Any, Literal
 
-from fastapi import Depends, Header, Query
+from fastapi import Depends, Header, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import OAuth2PasswordBearer
+from pydantic import TypeAdapter
 
+from app.core.cursors import decode_cursor, encode_cursor
 from app.core.errors import NotAuthenticated
 from app.core.limits import INT32_MAX
 from app.core.security import decode_access_token
-from app.models import User
+from app.models import IdempotencyKey, User
+from app.models.base import M, PageOf, Window
 from app.schemas.common import SearchText
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token")
@@ -55,15 +62,65 @@ IfMatch = Annotated[set[int] | None, Depends(if_match_versions)]
 
 
 class Page:
-    """`skip` and `limit` of a list endpoint."""
+    """Which page of a list the client asks for: `skip` or a `cursor`, and `limit`; and
+    the headers that answer it (`X-Total-Count`, `Link: <...>; rel="next"`)."""
 
     def __init__(
         self,
-        skip: Annotated[int, Query(ge=0, le=INT32_MAX, description="Rows to skip.")] = 0,
+        request: Request,
+        skip: Annotated[
+            int | None,
+            Query(ge=0, le=INT32_MAX, description="Rows to skip (default 0); not with `cursor`."),
+        ] = None,
         limit: Annotated[int, Query(ge=1, le=100, description="Rows to return.")] = 100,
+        cursor: Annotated[
+            str | None,
+            Query(
+                max_length=2048,
+                description='Continue after the page a `Link: rel="next"` header named; '
+                "the answer then has no `X-Total-Count`.",
+            ),
+        ] = None,
     ) -> None:
-        self.skip = skip
+        if cursor is not None and skip is not None:
+            raise _invalid_query("skip", skip, "skip cannot be combined with cursor")
+        self.url = request.url
+        self.skip = skip or 0
         self.limit = limit
+        self.cursor = cursor
+
+    @property
+    def path(self) -> str:
+        """The list a cursor belongs to, with or without the trailing slash."""
+        return self.url.path.rstrip("/")
+
+    def window(self, order_by: str) -> Window:
+        """The rows to fetch; 400 for a cursor of another list, 422 for another order."""
+        after = None
+        if self.cursor is not None:
+            after = decode_cursor(self.cursor, self.path)
+            if after.order_by != order_by:
+                raise _invalid_query("order_by", order_by, "order_by differs from the cursor's")
+        return Window(self.limit, order_by, self.skip, after)
+
+    def answer(self, response: Response, page: PageOf[M]) -> list[M]:
+        """The page's rows, its count and, when it is full and more rows follow, the link
+        to the next page (same path and query, `skip` replaced by a cursor)."""
+        if page.total is not None:
+            response.headers["X-Total-Count"] = str(page.total)
+        if page.more and len(page.rows) == self.limit and (end := page.end) is not None:
+            cursor = encode_cursor(self.path, end)
+            url = self.url.remove_query_params(["skip", "cursor"]).include_query_params(
+                cursor=cursor
+            )
+            response.headers["Link"] = f'<{url}>; rel="next"'
+        return page.rows
+
+
+def _invalid_query(name: str, value: object, message: str) -> RequestValidationError:
+    """A 422 in FastAPI's own shape, for a rule between query parameters."""
+    error = {"type": "value_error", "loc": ("query", name), "msg": message, "input": value}
+    return RequestValidationError([error])
 
 
 PageDep = Annotated[Page, Depends()]
@@ -91,3 +148,61 @@ class ItemListParams:
 
 
 ItemListQuery = Annotated[ItemListParams, Depends()]
+
+
+class Idempotency:
+    """The `Idempotency-Key` of a POST, and the answer given once under it
+    (`IdempotencyKey.answer_once`): replays carry `Idempotent-Replayed: true`."""
+
+    def __init__(
+        self,
+        request: Request,
+        response: Response,
+        idempotency_key: Annotated[
+            str | None,
+            Header(
+                pattern=r"^[\x20-\x7e]{1,255}$",
+                description="1-255 printable ASCII characters, chosen by the client: a "
+                "retry with the same key, path and body answers the first answer again "
+                "instead of doing the work twice. Kept 24 hours per user.",
+            ),
+        ] = None,
+    ) -> None:
+        self.request = request
+        self.response = response
+        self.key = idempotency_key
+
+    async def answer(
+        self, by: User, model: Any, status_code: int, run: Callable[[], Awaitable[Any]]
+    ) -> Any:
+        """`await run()` as the route's answer; under a key, at most once, as the bytes
+        of its `model` (the route's response_model)."""
+        if self.key is None:
+            return await run()
+        adapter = _adapter(model)
+
+        async def effect() -> tuple[int, bytes]:
+            result = await run()
+            return status_code, adapter.dump_json(
+                adapter.validate_python(result, from_attributes=True)
+            )
+
+        (status, body), replayed = await IdempotencyKey.answer_once(
+            by, self.key, await self._fingerprint(), effect
+        )
+        headers = {"Idempotent-Replayed": "true"} if replayed else dict(self.response.headers)
+        return Response(body, status_code=status, headers=headers, media_type="application/json")
+
+    async def _fingerprint(self) -> str:
+        request = self.request
+        digest = hashlib.sha256(f"{request.method} {request.url.path.rstrip('/')}\n".encode())
+        digest.update(await request.body())
+        return digest.hexdigest()
+
+
+@lru_cache
+def _adapter(model: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(model)
+
+
+IdempotencyDep = Annotated[Idempotency, Depends()]

@@ -7,30 +7,36 @@ import asyncpg
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from app.api.middleware import security_headers
 from app.core.errors import ServiceError
 from app.db.errors import DATABASE_UNAVAILABLE
-from app.schemas.common import ErrorDetail
+from app.schemas.common import ErrorDetail, ValidationErrors
 
 logger = logging.getLogger("app")
 
 RETRY_AFTER_SECONDS = "5"
+JSON = "application/json"
 
 
 _DESCRIPTIONS = {
-    400: "The body could not be parsed, or it conflicts with existing data or the account's state.",
+    400: "The body could not be parsed, it conflicts with existing data or the account's "
+    "state, or the list cursor is malformed, altered or made for another list.",
     401: "Missing, malformed, tampered or expired token, or wrong credentials.",
     403: "Signed in, but not allowed to do this.",
     404: "The resource does not exist.",
-    409: "A concurrent request held the same rows in a conflicting order; send it again.",
+    409: "A concurrent request held the same rows in a conflicting order, or a request "
+    "with the same Idempotency-Key is in progress; send it again.",
+    422: "The request is invalid, or its Idempotency-Key was used for a different request.",
     412: "If-Match did not match: the resource changed since that version was read.",
     429: "Too many failed logins; retry after `Retry-After` seconds.",
     503: "The database is unreachable; retry after `Retry-After` seconds.",
 }
 # What an operation that locks rows can also answer (see `concurrent_conflict`).
 LOCKING_ERRORS = (409,)
+# What an operation that takes an Idempotency-Key can also answer.
+IDEMPOTENCY_ERRORS = (409, 422)
 _RETRY_AFTER_HEADER = {"Retry-After": {"schema": {"type": "integer"}}}
 
 
@@ -38,17 +44,17 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for the error codes an operation can answer, plus 503."""
     responses: dict[int | str, dict[str, Any]] = {}
     for code in (*codes, 503):
-        responses[code] = {"model": ErrorDetail, "description": _DESCRIPTIONS[code]}
+        # A 422 is FastAPI's list of validation errors, or a domain error's detail.
+        model = ValidationErrors | ErrorDetail if code == 422 else ErrorDetail
+        responses[code] = {"model": model, "description": _DESCRIPTIONS[code]}
         if code in (429, 503):
             responses[code]["headers"] = _RETRY_AFTER_HEADER
     return responses
 
 
-async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
+async def service_error(request: Request, exc: ServiceError) -> Response:
     """Every domain error: its status code and the contract's `detail`."""
-    return JSONResponse(
-        status_code=exc.status_code, content={"detail": exc.message}, headers=exc.headers
-    )
+    return Response(exc.body(), status_code=exc.status_code, headers=exc.headers, media_type=JSON)
 
 
 async def concurrent_conflict(request: Request, exc: Exception) -> JSONResponse:

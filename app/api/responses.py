@@ -6,9 +6,22 @@ cannot drift apart.
 """
 
 ETAG_HEADER = {"ETag": {"description": "The resource's version.", "schema": {"type": "string"}}}
-TOTAL_COUNT_HEADER = {
+LIST_HEADERS = {
     "X-Total-Count": {
-        "description": "Number of matching rows, ignoring skip and limit.",
+        "description": "Number of matching rows, ignoring skip and limit; absent when the "
+        "page was asked for with a cursor.",
         "schema": {"type": "integer"},
+    },
+    "Link": {
+        "description": 'On a full page with more rows after it: `<URL>; rel="next"`, the '
+        "same path and query with `skip` replaced by an opaque `cursor`.",
+        "schema": {"type": "string"},
+    },
+}
+REPLAYED_HEADER = {
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored answer to an earlier request with "
+        "the same `Idempotency-Key` (replays carry no other header of the first answer).",
+        "schema": {"type": "string", "enum": ["true"]},
     }
 }

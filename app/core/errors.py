@@ -1,6 +1,7 @@
 """What can go wrong in a request, as types: raised by models and routes, answered by one
 handler (`app/api/errors.py`) with the contract's status code and `detail`."""
 
+import json
 from typing import ClassVar
 
 
@@ -12,6 +13,10 @@ class ServiceError(Exception):
     def __init__(self, detail: str | None = None) -> None:
         super().__init__(detail or self.detail)
         self.message = detail or self.detail
+
+    def body(self) -> bytes:
+        """The answer's JSON, as the handler sends it (and an idempotent replay again)."""
+        return json.dumps({"detail": self.message}, separators=(",", ":")).encode()
 
 
 class BadRequest(ServiceError):
@@ -72,3 +77,17 @@ class ItemNotFound(NotFound):
 class PreconditionFailed(ServiceError):
     status_code = 412
     detail = "Precondition failed: the resource has changed"
+
+
+class InvalidCursor(BadRequest):
+    detail = "Invalid cursor"
+
+
+class IdempotencyKeyInUse(ServiceError):
+    status_code = 409
+    detail = "A request with this Idempotency-Key is in progress"
+
+
+class IdempotencyKeyReused(ServiceError):
+    status_code = 422
+    detail = "Idempotency-Key reused with a different request"

@@ -50,6 +50,8 @@ class Item(Versioned, AppModel):
     class Meta:
         table = "items"
         ordering = ["id"]
+        # Keyset pages (cursors) and sorted pages: an index range scan in each list order.
+        indexes = (("created_at", "id"), ("name", "id"), ("owner_id", "id"))
         manager = manager_for(ItemQuerySet)
 
     def __str__(self) -> str:

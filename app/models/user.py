@@ -10,7 +10,7 @@ from tortoise.transactions import in_transaction
 
 from app.core.emails import email_search_text, normalize_email
 from app.core.errors import EmailTaken, Forbidden, NotAuthenticated, UsernameTaken, UserNotFound
-from app.models.base import AppModel, PagedQuerySet, manager_for
+from app.models.base import AppModel, PagedQuerySet, PageOf, Window, manager_for
 from app.models.fields import utc_datetime
 from app.models.versioned import Versioned
 
@@ -28,12 +28,9 @@ class UserQuerySet(PagedQuerySet["User"]):
         users = self.filter(email__contains=email_search_text(email)) if email else self
         return users if is_active is None else users.filter(is_active=is_active)
 
-    async def page_with_items(
-        self, skip: int, limit: int, order_by: str
-    ) -> tuple[list["User"], int]:
+    async def page_with_items(self, window: Window) -> PageOf["User"]:
         """`page`, each user with their first items (see `with_items`)."""
-        total = await self.count()
-        return await self.page_of(skip, limit, order_by).with_items(), total
+        return await self.fetch_page(window, self.page_of(window).with_items)
 
     async def first_with_items(self) -> "User | None":
         """The first user, with their first items (see `with_items`)."""
@@ -94,6 +91,8 @@ class User(Versioned, AppModel):
     class Meta:
         table = "users"
         ordering = ["id"]
+        # Keyset pages (cursors) by creation time; email and username have unique indexes.
+        indexes = (("created_at", "id"),)
         manager = manager_for(UserQuerySet)
 
     def __str__(self) -> str:

@@ -46,6 +46,18 @@ class ErrorDetail(BaseModel):
     detail: str
 
 
+class ValidationErrorEntry(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrors(BaseModel):
+    """FastAPI's request validation error (422): a list of what is wrong, and where."""
+
+    detail: list[ValidationErrorEntry]
+
+
 def drop_null_defaults(schema: dict[str, Any]) -> None:
     """Optional fields of a PATCH body are absent, not null: hide the `default: null`."""
     for prop in schema.get("properties", {}).values():

@@ -2,9 +2,16 @@
 
 from fastapi import Response, status
 
-from app.api.deps import CurrentUser, IfMatch, ItemInclude, ItemListQuery, PageDep
-from app.api.errors import LOCKING_ERRORS, error_responses
-from app.api.responses import ETAG_HEADER, TOTAL_COUNT_HEADER
+from app.api.deps import (
+    CurrentUser,
+    IdempotencyDep,
+    IfMatch,
+    ItemInclude,
+    ItemListQuery,
+    PageDep,
+)
+from app.api.errors import IDEMPOTENCY_ERRORS, LOCKING_ERRORS, error_responses
+from app.api.responses import ETAG_HEADER, LIST_HEADERS, REPLAYED_HEADER
 from app.api.routing import CollectionRouter
 from app.core.errors import ItemNotFound
 from app.models import Item
@@ -18,19 +25,27 @@ router = CollectionRouter(prefix="/items", tags=["items"])
     "/",
     status_code=status.HTTP_201_CREATED,
     response_model=ItemPublic,
-    responses={201: {"headers": ETAG_HEADER}, **error_responses(400, 401)},
+    responses={
+        201: {"headers": {**ETAG_HEADER, **REPLAYED_HEADER}},
+        **error_responses(400, 401, *IDEMPOTENCY_ERRORS),
+    },
     summary="Create an item owned by the caller",
 )
-async def create_item(user: CurrentUser, body: ItemCreate, response: Response) -> Item:
-    item = await Item.create_owned(by=user, name=body.name, description=body.description)
-    response.headers["ETag"] = item.etag
-    return item
+async def create_item(
+    user: CurrentUser, body: ItemCreate, response: Response, once: IdempotencyDep
+) -> Item:
+    async def create() -> Item:
+        item = await Item.create_owned(by=user, name=body.name, description=body.description)
+        response.headers["ETag"] = item.etag
+        return item
+
+    return await once.answer(user, ItemPublic, status.HTTP_201_CREATED, create)
 
 
 @router.get(
     "/",
     response_model=list[ItemRead],
-    responses={200: {"headers": TOTAL_COUNT_HEADER}, **error_responses(401)},
+    responses={200: {"headers": LIST_HEADERS}, **error_responses(400, 401)},
     summary="List items",
 )
 async def list_items(
@@ -44,21 +59,26 @@ async def list_items(
     items = items.search(query.q)
     if query.include:  # the owners through a join
         items = items.select_related("owner")
-    rows, total = await items.page(page.skip, page.limit, query.order_by)
-    response.headers["X-Total-Count"] = str(total)
-    return rows
+    return page.answer(response, await items.page(page.window(query.order_by)))
 
 
 @router.post(
     "/transfer",
     response_model=list[ItemPublic],
-    responses=error_responses(400, 401, 403, 404, *LOCKING_ERRORS),
+    responses={
+        200: {"headers": REPLAYED_HEADER},
+        **error_responses(400, 401, 403, 404, *LOCKING_ERRORS, *IDEMPOTENCY_ERRORS),
+    },
     summary="Move items to another user, all or nothing",
 )
-async def transfer_items(user: CurrentUser, body: ItemTransfer) -> list[Item]:
+async def transfer_items(user: CurrentUser, body: ItemTransfer, once: IdempotencyDep) -> list[Item]:
     """Every item must exist and be the caller's (unless a superuser), and the new owner
     must exist; otherwise nothing moves. Items are answered in the order requested."""
-    return await Item.transfer(body.item_ids, to=body.new_owner_id, by=user)
+
+    async def transfer() -> list[Item]:
+        return await Item.transfer(body.item_ids, to=body.new_owner_id, by=user)
+
+    return await once.answer(user, list[ItemPublic], status.HTTP_200_OK, transfer)
 
 
 @router.get(

@@ -6,7 +6,7 @@ from fastapi import Query, Response, status
 
 from app.api.deps import CurrentUser, IfMatch, ItemListQuery, PageDep
 from app.api.errors import LOCKING_ERRORS, error_responses
-from app.api.responses import ETAG_HEADER, TOTAL_COUNT_HEADER
+from app.api.responses import ETAG_HEADER, LIST_HEADERS
 from app.api.routing import CollectionRouter
 from app.core.errors import Forbidden, UserNotFound
 from app.core.security import hash_password
@@ -44,7 +44,7 @@ async def create_user(body: UserCreate) -> User:
 @router.get(
     "/",
     response_model=list[UserRead],
-    responses={200: {"headers": TOTAL_COUNT_HEADER}, **error_responses(401)},
+    responses={200: {"headers": LIST_HEADERS}, **error_responses(400, 401)},
     summary="List users",
 )
 async def list_users(
@@ -64,9 +64,7 @@ async def list_users(
 ) -> list[User]:
     users = User.all().matching(email=email, is_active=is_active)
     page_of = users.page_with_items if include else users.page
-    rows, total = await page_of(page.skip, page.limit, order_by)
-    response.headers["X-Total-Count"] = str(total)
-    return rows
+    return page.answer(response, await page_of(page.window(order_by)))
 
 
 @router.get(
@@ -137,7 +135,7 @@ async def delete_user(current: CurrentUser, user_id: DbId, if_version: IfMatch) 
 @router.get(
     "/{user_id:int}/items",
     response_model=list[ItemRead],
-    responses={200: {"headers": TOTAL_COUNT_HEADER}, **error_responses(401, 404)},
+    responses={200: {"headers": LIST_HEADERS}, **error_responses(400, 401, 404)},
     summary="A user's items",
 )
 async def list_user_items(
@@ -148,6 +146,4 @@ async def list_user_items(
     items = Item.filter(owner_id=user_id).search(query.q)
     if query.include:
         items = items.select_related("owner")
-    rows, total = await items.page(page.skip, page.limit, query.order_by)
-    response.headers["X-Total-Count"] = str(total)
-    return rows
+    return page.answer(response, await items.page(page.window(query.order_by)))

@@ -6,16 +6,26 @@ count as 0 req/s, and latency or CPU per request is "n/a" when no round complete
 The hand-written analysis comes from bench/ANALYSIS.md, included as it is.
 """
 
+import json
 import re
 import shlex
 import statistics
+import sys
 from collections.abc import Iterable
 from string import Template
 from typing import Any
 
 from bench import config
-from bench.config import ANALYSIS, SCENARIOS, SERVER_SETTINGS, TARGETS, TEMPLATE, Scenario
-from bench.servers import Server
+from bench.config import (
+    ANALYSIS,
+    LOGS,
+    SCENARIOS,
+    SERVER_SETTINGS,
+    TARGETS,
+    TEMPLATE,
+    Scenario,
+)
+from bench.servers import Server, make_servers
 
 Runs = list[dict[str, Any]]
 Results = dict[str, dict[str, Runs]]
@@ -265,3 +275,19 @@ def build(results: Results, servers: list[Server], info: dict[str, Any]) -> str:
         "round_rows": "\n".join(round_rows(results, scenarios, servers)),
     }
     return render(TEMPLATE.read_text(), flags, values)
+
+
+def rebuild() -> int:
+    """`python -m bench.report`: the report of the last run again, from
+    bench/logs/results.json, after editing ANALYSIS.md or the template."""
+    saved = json.loads((LOGS / "results.json").read_text())
+    servers = make_servers({})
+    for server in servers:
+        server.memory = saved["memory"].get(server.key) or {}
+    config.OUT.write_text(build(saved["results"], servers, saved["info"]))
+    print(f"wrote {config.OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(rebuild())

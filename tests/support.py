@@ -39,6 +39,20 @@ async def manage(*args: str, cwd: Path = REPO, **env: str) -> tuple[int, str, st
     return await run(sys.executable, "-m", "app", *args, cwd=cwd, **env)
 
 
+# `python -c` script: apply the migrations in the folder given as argv[1], as a deploy would.
+UPGRADE_FROM = """
+import asyncio, sys
+from pathlib import Path
+from app.db import migrations
+from app.db.config import TORTOISE_ORM
+try:
+    applied = asyncio.run(migrations.upgrade(TORTOISE_ORM, 30, Path(sys.argv[1])))
+except migrations.MigrationError as exc:
+    sys.exit(f"error: {exc}")
+print("applied", *applied)
+"""
+
+
 def is_postgres(url: str) -> bool:
     return url.startswith(("postgres://", "asyncpg://"))
 

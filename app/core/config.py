@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     db_max_inactive_connection_lifetime: float = Field(default=300.0, ge=0)
     db_connect_timeout: float = Field(default=5.0, gt=0)
     db_command_timeout: float = Field(default=30.0, gt=0)
+    # A migration's DDL gives up after waiting this long for a lock (PostgreSQL's
+    # lock_timeout), instead of queueing every request behind it; run it again later.
+    migration_lock_timeout: float = Field(default=5.0, gt=0)
     sql_echo: bool = False
 
     # Signs the access tokens. Production needs a strong random value; development and

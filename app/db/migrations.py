@@ -7,7 +7,20 @@
   together apply each migration exactly once;
 - each migration runs statement by statement inside its own transaction, on SQLite too
   (Aerich's `executescript` commits as it goes there), and a failure names the file and
-  the statement, and leaves the database as it was before that migration.
+  the statement, and leaves the database as it was before that migration;
+- on PostgreSQL every statement waits at most `MIGRATION_LOCK_TIMEOUT` for a lock
+  (`lock_timeout`): a migration that meets a busy table fails fast, with that error, and
+  can be run again, instead of queueing every request behind its lock.
+
+A migration that must run outside a transaction (`CREATE INDEX CONCURRENTLY`, which
+builds an index without blocking writes) says `RUN_IN_TRANSACTION = False`, Aerich's flag,
+and runs its statements itself with `run_concurrently(db, [...])` from its `upgrade()`
+(returning ""), so that `aerich upgrade` and `python -m app migrate` run them alike: one
+by one on one connection, under the same lock timeout; if one fails, the indexes it left
+INVALID (a failed concurrent build) are dropped, so nothing is half done and the
+migration, not recorded as applied, can be run again. Such a migration should be
+idempotent (`IF NOT EXISTS`): statements before the failing one stay applied.
+`migrations/models/4_*_add_search_indexes.py` is the example.
 """
 
 import asyncio
@@ -23,12 +36,14 @@ from aerich.utils import import_py_file, import_py_module
 from tortoise import BaseDBAsyncClient
 from tortoise.exceptions import OperationalError
 
+from app.core.config import get_settings
 from app.db.config import is_postgres
 from app.db.errors import DATABASE_UNAVAILABLE
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 # Any constant shared by every instance of the service: "aerich" in ASCII.
 UPGRADE_LOCK_ID = 0x6165726963
+LOCK_POLL_SECONDS = 0.25
 # Aerich writes one statement per line-ending semicolon.
 STATEMENT_END = re.compile(r";[ \t]*(?:\n|$)")
 
@@ -44,8 +59,17 @@ def split_statements(sql: str) -> list[str]:
     return [part.strip() for part in STATEMENT_END.split(sql) if part.strip()]
 
 
+class StatementFailed(Exception):
+    """A statement of a migration's own `upgrade()` failed (see `run_concurrently`)."""
+
+    def __init__(self, statement: str, cause: Exception) -> None:
+        super().__init__(f"{cause}\n  in statement: {statement}")
+        self.statement, self.cause = statement, cause
+
+
 class GuardedCommand(Command):
-    """Aerich's Command, running a migration's statements one by one in its transaction."""
+    """Aerich's Command, running a migration's statements one by one in its transaction,
+    each under a lock timeout."""
 
     async def _upgrade(
         self,
@@ -60,13 +84,76 @@ class GuardedCommand(Command):
                 if version_module is not None
                 else import_py_file(Path(Migrate.migrate_location, version_file))
             )
-            for statement in split_statements(await module.upgrade(conn)):
+            try:
+                statements = split_statements(await module.upgrade(conn))
+            except StatementFailed as exc:  # a migration that runs its own statements
+                raise MigrationError(version_file, exc.statement, exc.cause) from exc.cause
+            transactional = getattr(module, "RUN_IN_TRANSACTION", True)
+            if statements and transactional and conn.capabilities.dialect == "postgres":
+                await conn.execute_query(f"SET LOCAL lock_timeout = {_lock_timeout_ms()}")
+            for statement in statements:
                 try:
                     await conn.execute_query(statement)
                 except Exception as exc:
                     raise MigrationError(version_file, statement, exc) from exc
         # What is left is Aerich's bookkeeping: record the version and its model state.
         await super()._upgrade(conn, version_file, fake=True, version_module=version_module)
+
+
+def _lock_timeout_ms() -> int:
+    return int(get_settings().migration_lock_timeout * 1000)
+
+
+# Long enough for an index build on a big table (DB_COMMAND_TIMEOUT is for requests).
+NON_TRANSACTIONAL_STATEMENT_TIMEOUT = 24 * 3600.0
+
+
+# How long cleaning up after a failed concurrent build may wait for the transactions
+# that blocked it (it blocks no request meanwhile).
+CLEANUP_LOCK_TIMEOUT_MS = 60_000
+BUILT_INDEX = re.compile(r'INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?"?([\w.]+)"?', re.I)
+
+
+async def run_concurrently(db: BaseDBAsyncClient, statements: list[str]) -> None:
+    """Run PostgreSQL statements that cannot be in a transaction (`CREATE INDEX
+    CONCURRENTLY`), for a migration with `RUN_IN_TRANSACTION = False` to call from its
+    `upgrade()`/`downgrade()` (so `aerich upgrade` runs them the same way): one by one on
+    one connection, each waiting at most `MIGRATION_LOCK_TIMEOUT` for a lock.
+
+    A concurrent build that fails leaves its index INVALID (costing every write, serving
+    no read, and skipped by `IF NOT EXISTS` next time): it is dropped, after waiting for
+    the transactions that blocked the build, then `StatementFailed` is raised. An INVALID
+    index of these statements left by an earlier run is dropped before building."""
+    names = {m[1] for statement in statements for m in BUILT_INDEX.finditer(statement)}
+    async with db.acquire_connection() as connection:
+        try:
+            await _drop_invalid(connection, names, CLEANUP_LOCK_TIMEOUT_MS)
+            await connection.execute(f"SET lock_timeout = {_lock_timeout_ms()}")
+            for statement in statements:
+                try:
+                    await connection.execute(statement, timeout=NON_TRANSACTIONAL_STATEMENT_TIMEOUT)
+                except Exception as exc:
+                    await _drop_invalid(connection, names, CLEANUP_LOCK_TIMEOUT_MS)
+                    raise StatementFailed(statement, exc) from exc
+        finally:
+            await connection.execute("RESET lock_timeout")
+
+
+async def _drop_invalid(connection: asyncpg.Connection, names: set[str], wait_ms: int) -> None:
+    if not names:
+        return
+    await connection.execute(f"SET lock_timeout = {wait_ms}")
+    for index in await _invalid_indexes(connection) & names:
+        await connection.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{index}"')
+
+
+async def _invalid_indexes(connection: asyncpg.Connection) -> set[str]:
+    """The names of the INVALID indexes in the current schema."""
+    rows = await connection.fetch(
+        "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE NOT i.indisvalid AND c.relnamespace = current_schema()::regnamespace"
+    )
+    return {row[0] for row in rows}
 
 
 async def upgrade(
@@ -82,10 +169,20 @@ async def upgrade(
     credentials = config["connections"]["default"]["credentials"]
     lock_connection = await connect_when_ready(credentials, wait_seconds)
     try:
-        await lock_connection.execute("SELECT pg_advisory_lock($1)", UPGRADE_LOCK_ID)
+        # Polled, not waited for in one statement: a session waiting inside a statement
+        # holds a snapshot, and the running deploy's CREATE INDEX CONCURRENTLY would wait
+        # for it to end, while it waits for that deploy: they would block each other.
+        await _poll_for_lock(lock_connection)
         return await _upgrade_unlocked(config, location)
     finally:
         await lock_connection.close()  # ending the session releases the lock
+
+
+async def _poll_for_lock(connection: asyncpg.Connection) -> None:
+    """Take the upgrade lock, trying again every LOCK_POLL_SECONDS while another has it."""
+    try_lock = "SELECT pg_try_advisory_lock($1)"
+    while not await connection.fetchval(try_lock, UPGRADE_LOCK_ID):  # noqa: ASYNC110
+        await asyncio.sleep(LOCK_POLL_SECONDS)
 
 
 async def _upgrade_unlocked(config: dict[str, Any], location: Path) -> list[str]:

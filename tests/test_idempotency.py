@@ -142,6 +142,44 @@ async def test_a_duplicate_of_a_request_in_flight_is_409_and_another_request_422
     assert await Item.filter(owner_id=alice.id).count() == 2
 
 
+async def test_the_key_belongs_to_the_request_that_first_made_it(client, alice):
+    """A request with another body that gets to run first is 422, not the key's owner."""
+    await client.post("/items/", json={"name": "lamp"}, headers=_keyed(alice, "probe"))
+    lamp = (await IdempotencyKey.get(key="probe")).fingerprint
+    # As the first request leaves it just before it locks the row: made, not answered.
+    await IdempotencyKey.bulk_create([IdempotencyKey(user_id=alice.id, key="k", fingerprint=lamp)])
+
+    other = await client.post("/items/", json={"name": "desk"}, headers=_keyed(alice, "k"))
+    first = await client.post("/items/", json={"name": "lamp"}, headers=_keyed(alice, "k"))
+    again = await client.post("/items/", json={"name": "desk"}, headers=_keyed(alice, "k"))
+
+    assert (other.status_code, other.json()) == (422, REUSED)
+    assert first.status_code == 201 and first.json()["name"] == "lamp"
+    assert (again.status_code, again.json()) == (422, REUSED)
+
+
+@ON_POSTGRES
+async def test_posts_racing_the_deletion_of_their_user_are_401_never_500(client, make_account):
+    client._transport.raise_app_exceptions = False
+    for round_ in range(5):
+        victim = await make_account()
+        admin = await make_account(superuser=True)
+
+        async def post(n: int, victim=victim, round_=round_):
+            headers = _keyed(victim, f"key-{round_}-{n}")
+            return await client.post("/items/", json={"name": "lamp"}, headers=headers)
+
+        answers = await asyncio.gather(
+            *(post(n) for n in range(20)),
+            client.delete(f"/users/{victim.id}", headers=admin.headers),
+        )
+        statuses = {response.status_code for response in answers[:-1]}
+        assert statuses <= {201, 401, 409}, [r.text for r in answers if r.status_code >= 500]
+        assert answers[-1].status_code == 204
+        conflicts = [r.json() for r in answers[:-1] if r.status_code == 409]
+        assert IN_PROGRESS not in conflicts  # each key was sent once: never "in progress"
+
+
 async def test_a_failure_the_client_should_retry_is_not_stored(client, alice, monkeypatch):
     real = Item.create_owned
     failures = iter([ConnectionRefusedError("database down"), RuntimeError("a bug")])

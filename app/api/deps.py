@@ -190,7 +190,12 @@ class Idempotency:
         (status, body), replayed = await IdempotencyKey.answer_once(
             by, self.key, await self._fingerprint(), effect
         )
-        headers = {"Idempotent-Replayed": "true"} if replayed else dict(self.response.headers)
+        if not replayed:
+            headers = dict(self.response.headers)
+        else:  # the status and body are stored; a refused token's challenge is derived
+            headers = {"Idempotent-Replayed": "true"}
+            if status == 401:
+                headers["WWW-Authenticate"] = "Bearer"
         return Response(body, status_code=status, headers=headers, media_type="application/json")
 
     async def _fingerprint(self) -> str:

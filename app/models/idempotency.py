@@ -9,7 +9,12 @@ from tortoise import fields, timezone
 from tortoise.exceptions import OperationalError
 from tortoise.transactions import in_transaction
 
-from app.core.errors import IdempotencyKeyInUse, IdempotencyKeyReused, ServiceError
+from app.core.errors import (
+    IdempotencyKeyInUse,
+    IdempotencyKeyReused,
+    NotAuthenticated,
+    ServiceError,
+)
 from app.models.base import AppModel
 from app.models.fields import utc_datetime
 from app.models.user import User
@@ -27,10 +32,10 @@ class IdempotencyKey(AppModel):
     # duplicate finds the row locked (409); a later one finds the answer (replayed).
 
     id = fields.IntField(primary_key=True)
-    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
-        "models.User", related_name=False, on_delete=fields.CASCADE
-    )
-    user_id: int
+    # The user's id, deliberately not a foreign key: deleting an account then never waits
+    # on a key row that an in-flight POST holds (that POST waits on the account's row:
+    # a lock cycle). A deleted user's keys expire with the others; ids are never reused.
+    user_id = fields.IntField()
     key = fields.CharField(max_length=255)
     # SHA-256 of the method, the path and the body: the same key for another request is 422.
     fingerprint = fields.CharField(max_length=64)
@@ -40,7 +45,7 @@ class IdempotencyKey(AppModel):
 
     class Meta:
         table = "idempotency_keys"
-        unique_together = (("user", "key"),)
+        unique_together = (("user_id", "key"),)
 
     @classmethod
     async def answer_once(
@@ -49,31 +54,31 @@ class IdempotencyKey(AppModel):
         """The answer of `run()` under `key`, and whether it is a replay. `run()` is done
         at most once per key: a 2xx or a refusal (4xx) is stored in the transaction of
         its effect; anything else (a 5xx, an unreachable database) stores nothing, so
-        the retry runs again."""
-        await cls.filter(
-            user_id=user.id, key=key, created_at__lte=timezone.now() - KEPT_FOR
-        ).delete()
+        the retry runs again. The key belongs to the request that first made its row:
+        another request under it is 422, whichever of them gets to run first."""
+        expired = timezone.now() - KEPT_FOR
+        await cls.filter(user_id=user.id, key=key, created_at__lte=expired).delete()
         fresh = cls(user_id=user.id, key=key, fingerprint=fingerprint)
         await cls.bulk_create([fresh], ignore_conflicts=True)
         async with in_transaction() as connection:
             claim = await cls._lock(user, key, fingerprint, connection)
+            if claim.fingerprint != fingerprint:
+                raise IdempotencyKeyReused
             if claim.status_code is not None:
-                if claim.fingerprint != fingerprint:
-                    raise IdempotencyKeyReused
                 return (claim.status_code, (claim.body or "").encode()), True
             try:
                 async with in_transaction():  # a savepoint: a refusal undoes only the effect
                     status_code, body = await run()
             except ServiceError as refusal:
                 status_code, body = refusal.status_code, refusal.body()
-            claim.fingerprint, claim.status_code, claim.body = (
-                fingerprint,
+            # Kept for KEPT_FOR from the answer, however long ago the key was first sent.
+            claim.status_code, claim.body, claim.created_at = (
                 status_code,
                 body.decode(),
+                timezone.now(),
             )
-            await claim.save(
-                using_db=connection, update_fields=["fingerprint", "status_code", "body"]
-            )
+            answered = ["status_code", "body", "created_at"]
+            await claim.save(using_db=connection, update_fields=answered)
         return (status_code, body), False
 
     @classmethod
@@ -92,7 +97,9 @@ class IdempotencyKey(AppModel):
             if other is not None and other.fingerprint != fingerprint:
                 raise IdempotencyKeyReused from None
             raise IdempotencyKeyInUse from None
-        if claim is None:  # purged since it was made sure to exist: someone else's now
+        if claim is None:  # deleted since it was made to exist: with the account, or expired
+            if not await User.exists(id=user.id):
+                raise NotAuthenticated
             raise IdempotencyKeyInUse
         return claim
 

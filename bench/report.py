@@ -223,9 +223,12 @@ def render(template: str, flags: dict[str, bool], values: dict[str, Any]) -> str
     return Template(text).substitute(values)
 
 
-def build(results: Results, servers: list[Server], info: dict[str, Any]) -> str:
+def build(
+    results: Results, servers: list[Server], info: dict[str, Any], charts: list[str] = ()
+) -> str:
     """The report's text. `info`: date, elapsed_min, machine, versions, verify, cpus,
-    warmup_problems (lines about warm-ups that did not run cleanly)."""
+    warmup_problems (lines about warm-ups that did not run cleanly); `charts`: the lines
+    that show the pictures (`bench/charts.py`)."""
     by_key = {s.key: s for s in servers}
     scenarios = [s for s in SCENARIOS if s.key in results]
     growth = [s for s in scenarios if s.key.startswith(("users_items_", "items_owner_"))]
@@ -260,6 +263,7 @@ def build(results: Results, servers: list[Server], info: dict[str, Any]) -> str:
         "identical_bytes": verified["identical_bytes"],
         "with_body": verified["with_body"],
         "ratio_rows": "\n".join(ratio_rows(results, by_key)),
+        "charts": "\n\n".join(charts),
         "endpoint_rows": "\n".join(endpoint_rows(results, scenarios, servers, cpus)),
         "signin_rows": "\n".join(signin_rows(results, servers)) if flags["signins"] else "",
         "growth_rows": "\n".join(growth_rows(results, growth, servers)),
@@ -284,7 +288,10 @@ def rebuild() -> int:
     servers = make_servers({})
     for server in servers:
         server.memory = saved["memory"].get(server.key) or {}
-    config.OUT.write_text(build(saved["results"], servers, saved["info"]))
+    from bench import charts
+
+    pictures = charts.draw(saved["results"], servers, config.OUT)
+    config.OUT.write_text(build(saved["results"], servers, saved["info"], pictures))
     print(f"wrote {config.OUT}")
     return 0
 

@@ -18,7 +18,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from bench import config, machine, report, seeding
+from bench import charts, config, machine, report, seeding
 from bench.config import LOGS, BenchError, Scenario, log
 from bench.load import round_summary, run_round
 from bench.servers import Server, make_servers
@@ -112,7 +112,8 @@ def main() -> int:
             "invocation": config.INVOCATION,
             "elapsed_min": (time.monotonic() - started) / 60,
         }
-        config.OUT.write_text(report.build(results, servers, info))
+        pictures = charts.draw(results, servers, config.OUT)
+        config.OUT.write_text(report.build(results, servers, info, pictures))
         memory = {server.key: server.memory for server in servers}
         (LOGS / "results.json").write_text(
             json.dumps({"info": info, "memory": memory, "results": results}, indent=1)

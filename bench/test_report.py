@@ -7,6 +7,7 @@ No database, no servers, no wrk: wrk's output is made up, and the processes are 
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -203,6 +204,24 @@ def test_report_of_one_scenario_where_the_baseline_served_nothing() -> None:
     assert "| GET /users/{id} req/s | n/a | 3.33 | ≥ 0.9 | n/a |" in text
     assert "sign-ins run" not in text and "How cost grows" not in text
     assert "**Rounds that did not run cleanly.**" in text
+
+
+def test_charts_are_drawn_beside_the_report_and_shown_in_it(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib", reason="the charts need the bench extra")
+    from bench import charts
+
+    servers = fake_servers()
+    results = {
+        key: {server.key: [round_result(1000 * n)] for n, server in enumerate(servers, 1)}
+        for key in ("user", "post_item", "users_items_50")
+    }
+    results["user"]["baseline"] = [round_result(0, timeout=1)]  # a ratio of n/a
+    lines = charts.draw(results, servers, tmp_path / "RESULTS.md")
+    text = report.build(results, servers, info(), lines)
+
+    assert (tmp_path / "RESULTS-ratios.png").read_bytes().startswith(b"\x89PNG")
+    assert (tmp_path / "RESULTS-throughput.png").stat().st_size > 1000
+    assert "](RESULTS-ratios.png)" in text and "](RESULTS-throughput.png)" in text
 
 
 def test_template_blocks() -> None:

@@ -12,6 +12,7 @@ import shlex
 import statistics
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from string import Template
 from typing import Any
 
@@ -283,16 +284,18 @@ def build(
 
 def rebuild() -> int:
     """`python -m bench.report`: the report of the last run again, from
-    bench/logs/results.json, after editing ANALYSIS.md or the template."""
+    bench/logs/results.json, after editing ANALYSIS.md or the template. Run it with the
+    run's QUICK and BENCH_* settings: the report's text states them."""
     saved = json.loads((LOGS / "results.json").read_text())
     servers = make_servers({})
     for server in servers:
         server.memory = saved["memory"].get(server.key) or {}
     from bench import charts
 
-    pictures = charts.draw(saved["results"], servers, config.OUT)
-    config.OUT.write_text(build(saved["results"], servers, saved["info"], pictures))
-    print(f"wrote {config.OUT}")
+    out = Path(saved["info"].get("out", config.OUT))  # the report that run wrote
+    pictures = charts.draw(saved["results"], servers, out)
+    out.write_text(build(saved["results"], servers, saved["info"], pictures))
+    print(f"wrote {out}")
     return 0
 
 

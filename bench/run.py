@@ -111,6 +111,7 @@ def main() -> int:
             "warmup_problems": warmup_problems,
             "invocation": config.INVOCATION,
             "elapsed_min": (time.monotonic() - started) / 60,
+            "out": str(config.OUT),
         }
         pictures = charts.draw(results, servers, config.OUT)
         config.OUT.write_text(report.build(results, servers, info, pictures))

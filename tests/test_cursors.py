@@ -1,5 +1,6 @@
 """Cursor pagination (contract v2): `Link: rel="next"`, keyset pages, and every error case."""
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -183,3 +184,36 @@ async def test_a_cursor_page_is_an_index_range_scan_on_postgresql(client, alice)
         page = Item.all().ordered_by(order_by).after(Position(order_by, value, middle.id))
         plan = await _plan(page.limit(51))
         assert "Index Scan" in plan and index in plan and "Index Cond" in plan, plan
+
+
+async def _churn(client: httpx.AsyncClient, account: Any, churned: list, stop: asyncio.Event):
+    """Insert, delete and rename `account`'s items until `stop` is set."""
+    n = 0
+    while not stop.is_set():
+        n += 1
+        created = await client.post("/items/", json={"name": f"c{n}"}, headers=account.headers)
+        churned.append(created.json()["id"])
+        await client.delete(f"/items/{churned.pop(0)}", headers=account.headers)
+        renamed = {"name": "aaa" if n % 2 else "zzz"}
+        await client.patch(f"/items/{churned[0]}", json=renamed, headers=account.headers)
+        await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize("order_by", ["id", "-name", "created_at"])
+async def test_a_walk_racing_a_concurrent_writer_sees_the_steady_rows_once(
+    client, catalogue, bob, order_by
+):
+    """The same, with the other client running for real alongside the walk."""
+    for _ in range(3):
+        before = await client.get(f"/items/?order_by={order_by}", headers=bob.headers)
+        steady = [i["id"] for i in before.json() if i["owner_id"] != bob.id]
+        churned = [i["id"] for i in before.json() if i["owner_id"] == bob.id]
+        stop = asyncio.Event()
+        writer = asyncio.create_task(_churn(client, bob, churned, stop))
+        try:
+            walked = await _walk(client, f"/items/?order_by={order_by}&limit=2", bob.headers)
+        finally:
+            stop.set()
+            await writer
+
+        assert [i["id"] for i in walked if i["id"] in steady] == steady

@@ -138,7 +138,11 @@ class ItemListParams:
         self,
         q: Annotated[SearchText | None, Query(description="Name substring.")] = None,
         order_by: Annotated[
-            ItemOrder, Query(description="Sort field, `-` for descending; ties by ascending id.")
+            ItemOrder,
+            Query(
+                description="Sort field, `-` for descending; ties by ascending id. With a "
+                "`cursor`, the cursor's own order."
+            ),
         ] = "id",
         include: ItemInclude = None,
     ) -> None:

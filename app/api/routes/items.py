@@ -1,6 +1,8 @@
 """`/items`: each user's items, and moving them between users."""
 
-from fastapi import Response, status
+from typing import Annotated
+
+from fastapi import Query, Response, status
 
 from app.api.deps import (
     CurrentUser,
@@ -53,7 +55,7 @@ async def list_items(
     query: ItemListQuery,
     page: PageDep,
     response: Response,
-    owner_id: DbId | None = None,
+    owner_id: Annotated[DbId | None, Query(description="Only this user's items.")] = None,
 ) -> list[Item]:
     items = Item.all() if owner_id is None else Item.filter(owner_id=owner_id)
     items = items.search(query.q)

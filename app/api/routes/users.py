@@ -57,7 +57,8 @@ async def list_users(
         UserOrder,
         Query(
             description="Sort field, `-` for descending; ties by ascending id. Users "
-            "without a username sort first on SQLite and last on PostgreSQL (ascending)."
+            "without a username sort first on SQLite and last on PostgreSQL (ascending). "
+            "With a `cursor`, the cursor's own order."
         ),
     ] = "id",
     include: UserInclude = None,

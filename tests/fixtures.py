@@ -18,7 +18,7 @@ from app.db.config import TORTOISE_ORM, is_postgres
 from app.main import create_app
 from app.models import User
 
-TABLES = ("idempotency_keys", "items", "users", "login_failures")
+TABLES = ("idempotency_keys", "items", "users", "login_failures", "row_counts")
 PASSWORD = "correct horse battery"
 
 

@@ -44,8 +44,10 @@ MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 # Any constant shared by every instance of the service: "aerich" in ASCII.
 UPGRADE_LOCK_ID = 0x6165726963
 LOCK_POLL_SECONDS = 0.25
-# Aerich writes one statement per line-ending semicolon.
+# Aerich writes one statement per line-ending semicolon; a hand-written function body
+# between dollar quotes ($$ ... $$, $body$ ... $body$) holds its own.
 STATEMENT_END = re.compile(r";[ \t]*(?:\n|$)")
+DOLLAR_QUOTED = re.compile(r"(\$\w*\$).*?\1", re.S)
 
 
 class MigrationError(Exception):
@@ -56,7 +58,14 @@ class MigrationError(Exception):
 
 
 def split_statements(sql: str) -> list[str]:
-    return [part.strip() for part in STATEMENT_END.split(sql) if part.strip()]
+    quoted = [match.span() for match in DOLLAR_QUOTED.finditer(sql)]
+    statements, start = [], 0
+    for end in STATEMENT_END.finditer(sql):
+        if not any(begin < end.start() < stop for begin, stop in quoted):
+            statements.append(sql[start : end.start()])
+            start = end.end()
+    statements.append(sql[start:])
+    return [statement.strip() for statement in statements if statement.strip()]
 
 
 class StatementFailed(Exception):

@@ -57,6 +57,35 @@ class PageOf(Generic[M]):
 
 
 class PagedQuerySet(QuerySet[M]):
+    """Pages of a list in the contract's orders, by `skip` or by keyset (`after`), and
+    their `X-Total-Count`: a `COUNT(*)`, or a count the database keeps (`counted_by`)."""
+
+    _kept_count: Callable[[], Awaitable[int]] | None = None
+
+    def counted_by(self, kept_count: Callable[[], Awaitable[int]]) -> Self:
+        """This queryset, counted by `kept_count()` (a `RowCount`, as exact as `COUNT(*)`
+        but not growing with the table) instead of `COUNT(*)`. Any later `filter` or
+        `exclude` goes back to `COUNT(*)`: the kept count is of these rows only."""
+        queryset = self._clone()
+        queryset._kept_count = kept_count
+        return queryset
+
+    async def total(self) -> int:
+        """How many rows this queryset matches."""
+        if self._kept_count is not None:
+            return await self._kept_count()
+        return await self.count()
+
+    def _clone(self) -> Self:
+        queryset = super()._clone()
+        queryset._kept_count = self._kept_count
+        return queryset
+
+    def _filter_or_exclude(self, *args: Q, negate: bool, **kwargs: Any) -> Self:
+        queryset = super()._filter_or_exclude(*args, negate=negate, **kwargs)
+        queryset._kept_count = None
+        return queryset
+
     def ordered_by(self, order_by: str) -> Self:
         """`order_by` (a field, `-` for descending), ties broken by ascending id: the
         stable order every list of the contract promises."""
@@ -109,7 +138,7 @@ class PagedQuerySet(QuerySet[M]):
         if window.after is not None:
             fetched = list(await rows())
             return PageOf(fetched[:limit], None, len(fetched) > limit, order_by)
-        total = await self.count()
+        total = await self.total()
         fetched = list(await rows())
         return PageOf(fetched, total, window.skip + len(fetched) < total, order_by)
 

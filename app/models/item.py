@@ -1,6 +1,7 @@
 """The `items` table, with the seed's column names."""
 
 from collections.abc import Collection, Sequence
+from functools import partial
 from typing import Any, Self
 
 from tortoise import BaseDBAsyncClient, fields, timezone
@@ -11,11 +12,20 @@ from tortoise.transactions import in_transaction
 from app.core.errors import Forbidden, ItemNotFound, NotAuthenticated, UserNotFound
 from app.models.base import AppModel, PagedQuerySet, manager_for
 from app.models.fields import utc_datetime
+from app.models.row_count import ALL_ROWS, RowCount
 from app.models.user import User
 from app.models.versioned import Versioned
 
 
 class ItemQuerySet(PagedQuerySet["Item"]):
+    def of_owner(self, owner_id: int | None) -> Self:
+        """The items of `owner_id` (every item for None). Unless already filtered, counted
+        by the database's kept count (`RowCount`), not by `COUNT(*)`."""
+        items = self if owner_id is None else self.filter(owner_id=owner_id)
+        if self._q_objects:
+            return items
+        return items.counted_by(partial(RowCount.of, "items", owner_id or ALL_ROWS))
+
     def search(self, text: str | None) -> Self:
         """Items whose name contains `text`, in any case (all items for no text)."""
         return self.filter(name__icontains=text) if text else self

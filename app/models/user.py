@@ -1,6 +1,7 @@
 """The `users` table, with the seed's column names."""
 
 from collections.abc import Collection, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any, Self
 
 from tortoise import BaseDBAsyncClient, fields
@@ -12,6 +13,7 @@ from app.core.emails import email_search_text, normalize_email
 from app.core.errors import EmailTaken, Forbidden, NotAuthenticated, UsernameTaken, UserNotFound
 from app.models.base import AppModel, PagedQuerySet, PageOf, Window, manager_for
 from app.models.fields import utc_datetime
+from app.models.row_count import RowCount
 from app.models.versioned import Versioned
 
 if TYPE_CHECKING:
@@ -25,6 +27,8 @@ class UserQuerySet(PagedQuerySet["User"]):
     def matching(self, email: str | None = None, is_active: bool | None = None) -> Self:
         """Users whose email contains `email` (normalised like a stored one), and whose
         `is_active` is as given; no condition for None."""
+        if not email and is_active is None and not self._q_objects:
+            return self.counted_by(partial(RowCount.of, "users"))  # every user: kept count
         users = self.filter(email__contains=email_search_text(email)) if email else self
         return users if is_active is None else users.filter(is_active=is_active)
 

@@ -57,8 +57,7 @@ async def list_items(
     response: Response,
     owner_id: Annotated[DbId | None, Query(description="Only this user's items.")] = None,
 ) -> list[Item]:
-    items = Item.all() if owner_id is None else Item.filter(owner_id=owner_id)
-    items = items.search(query.q)
+    items = Item.all().of_owner(owner_id).search(query.q)
     if query.include:  # the owners through a join
         items = items.select_related("owner")
     return page.answer(response, await items.page(page.window(query.order_by)))

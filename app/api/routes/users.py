@@ -144,7 +144,7 @@ async def list_user_items(
 ) -> list[Item]:
     if not await User.exists(id=user_id):
         raise UserNotFound
-    items = Item.filter(owner_id=user_id).search(query.q)
+    items = Item.all().of_owner(user_id).search(query.q)
     if query.include:
         items = items.select_related("owner")
     return page.answer(response, await items.page(page.window(query.order_by)))

@@ -44,12 +44,13 @@ migration: $(STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
-## Benchmark the service against a raw-asyncpg baseline and the seed's sync SQLAlchemy style:
-## writes bench/RESULTS.md. Needs PostgreSQL on 127.0.0.1:5432 (trust auth, user postgres),
-## wrk, and the bench extra. QUICK=1 for a smoke run. See bench/README.md.
+## Benchmark the service against a raw-asyncpg baseline, the seed's sync SQLAlchemy style and
+## a Django REST framework peer: writes bench/RESULTS.md. Needs PostgreSQL on 127.0.0.1:5432
+## (trust auth, user postgres), wrk, and the bench extra. QUICK=1 for a smoke run.
+## See bench/README.md.
 .PHONY: bench
 bench:
 	@command -v wrk >/dev/null 2>&1 || { echo "make bench: wrk is not installed; install it with: apt-get install wrk" >&2; exit 1; }
 	@test -x $(BIN)/python || { echo "make bench: no $(VENV); run 'make install' first" >&2; exit 1; }
-	@$(BIN)/python -c 'import sqlalchemy, psycopg2, orjson, uvloop, httptools' 2>/dev/null || { echo "make bench: the bench extra is missing; install it with: $(BIN)/pip install -e '.[dev,bench]'" >&2; exit 1; }
+	@$(BIN)/python -c 'import sqlalchemy, psycopg2, orjson, uvloop, httptools, django, rest_framework, gunicorn' 2>/dev/null || { echo "make bench: the bench extra is missing; install it with: $(BIN)/pip install -e '.[dev,bench]'" >&2; exit 1; }
 	$(BIN)/python -m bench.run

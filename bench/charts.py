@@ -8,7 +8,7 @@ from bench.config import SCENARIOS, TARGETS
 from bench.report import Results, stat
 from bench.servers import Server
 
-COLOURS = {"service": "#2a6fdb", "baseline": "#8a8a8a", "seed": "#d98b2b"}
+COLOURS = {"service": "#2a6fdb", "baseline": "#8a8a8a", "seed": "#d98b2b", "drf": "#2e8b57"}
 
 
 def draw(results: Results, servers: list[Server], report: Path) -> list[str]:

@@ -60,7 +60,7 @@ LOGIN_USER = 1  # the account every server's benchmark token belongs to
 READ_USER = 4242  # GET /users/{id}
 SEED_EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
-# The service's settings, production defaults spelled out (never lowered), for all three.
+# The service's settings, production defaults spelled out (never lowered), for all of them.
 # SECRET_KEY is added per run: 48 random characters (production refuses a weak one).
 SERVER_SETTINGS = {
     "ENVIRONMENT": "production",
@@ -79,12 +79,21 @@ SERVER_SETTINGS = {
     "LOGIN_FAILURE_WINDOW_SECONDS": "900",
 }
 UVICORN_FLAGS = ["--loop", "uvloop", "--http", "httptools", "--no-access-log"]
+# The DRF peer as a Django deployment runs: gunicorn's threaded sync worker, one process,
+# a thread (and so a persistent database connection) per pooled connection of the others.
+# No access log (gunicorn's default); no control socket (it would live in ~/.gunicorn).
+GUNICORN_FLAGS = [
+    *("--worker-class", "gthread", "--workers", "1"),
+    *("--threads", SERVER_SETTINGS["DB_POOL_MAX"], "--no-control-socket"),
+]
 
-# (key, label, ASGI app, URL scheme its driver wants)
+# (key, label, app, URL scheme its driver wants, how it is served: "uvicorn" for an ASGI
+# app, "gunicorn" for a WSGI one)
 SERVERS = [
-    ("service", "service", "app.main:app", "postgres"),
-    ("baseline", "baseline", "bench.baseline:app", "postgresql"),
-    ("seed", "seed style", "bench.seed_style:app", "postgresql+psycopg2"),
+    ("service", "service", "app.main:app", "postgres", "uvicorn"),
+    ("baseline", "baseline", "bench.baseline:app", "postgresql", "uvicorn"),
+    ("seed", "seed style", "bench.seed_style:app", "postgresql+psycopg2", "uvicorn"),
+    ("drf", "DRF", "bench.drf_peer.wsgi:application", "postgresql", "gunicorn"),
 ]
 
 

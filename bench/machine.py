@@ -22,6 +22,9 @@ PACKAGES = (
     "uvloop",
     "httptools",
     "orjson",
+    "django",
+    "djangorestframework",
+    "gunicorn",
     "libpass",
     "argon2-cffi",
 )

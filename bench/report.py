@@ -70,33 +70,38 @@ def _met(value: float | None, bound: float, at_least: bool) -> str:
     return "yes" if (value >= bound if at_least else value <= bound) else "**no**"
 
 
+# The servers the service is compared with, a column of service/... ratios each.
+COMPARED = ("baseline", "seed", "drf")
+
+
 def ratio_rows(results: Results, by_key: dict[str, Server]) -> list[str]:
-    service, baseline, seed = by_key["service"], by_key["baseline"], by_key["seed"]
+    """The service against each of COMPARED ("n/a" for one that has no rounds, as in
+    an older run's results.json); the targets are against the baseline only."""
     titles = {s.key: s.title for s in SCENARIOS}
     rows = []
     for key, target in TARGETS.items():
         if key not in results:
             continue
-        s, b, c = (stat(results[key][server.key], "rps") for server in (service, baseline, seed))
+        rps = {k: stat(results[key].get(k, []), "rps") for k in ("service", *COMPARED)}
+        s, b = rps["service"], rps["baseline"]
         value = s / b if s is not None and b else None
-        rows.append(
-            f"| {titles[key]} req/s | {ratio(s, b)} | {ratio(s, c)} | ≥ {target} "
-            f"| {_met(value, target, True)} |"
-        )
+        cells = " | ".join(ratio(s, rps[k]) for k in COMPARED)
+        rows.append(f"| {titles[key]} req/s | {cells} | ≥ {target} | {_met(value, target, True)} |")
     if "user" in results and "user_logins" in results:
         with_ = stat(results["user_logins"]["service"], "p99_ms")
         without = stat(results["user"]["service"], "p99_ms")
         value = with_ / without if with_ is not None and without else None
         rows.append(
             f"| GET /users/{{id}} p99 with sign-ins ÷ without (service) | "
-            f"{ratio(with_, without)} | | ≤ 2 | {_met(value, 2, False)} |"
+            f"{ratio(with_, without)} | | | ≤ 2 | {_met(value, 2, False)} |"
         )
+    service, baseline = by_key["service"], by_key["baseline"]
     if service.memory and baseline.memory:
-        s_rss, b_rss = service.memory["VmRSS"], baseline.memory["VmRSS"]
-        c_rss = seed.memory.get("VmRSS", 0)
+        rss = {k: by_key[k].memory.get("VmRSS", 0) if k in by_key else 0 for k in COMPARED}
+        s_rss = service.memory["VmRSS"]
+        cells = " | ".join(ratio(s_rss, rss[k]) for k in COMPARED)
         rows.append(
-            f"| RSS after the run | {ratio(s_rss, b_rss)} | {ratio(s_rss, c_rss)} | ≤ 1.5 "
-            f"| {_met(s_rss / b_rss, 1.5, False)} |"
+            f"| RSS after the run | {cells} | ≤ 1.5 | {_met(s_rss / rss['baseline'], 1.5, False)} |"
         )
     return rows
 
@@ -225,11 +230,16 @@ def render(template: str, flags: dict[str, bool], values: dict[str, Any]) -> str
 
 
 def build(
-    results: Results, servers: list[Server], info: dict[str, Any], charts: list[str] = ()
+    results: Results,
+    servers: list[Server],
+    info: dict[str, Any],
+    charts: list[str] = (),
+    scale_section: str = "",
 ) -> str:
     """The report's text. `info`: date, elapsed_min, machine, versions, verify, cpus,
-    warmup_problems (lines about warm-ups that did not run cleanly); `charts`: the lines
-    that show the pictures (`bench/charts.py`)."""
+    warmup_problems (lines about warm-ups that did not run cleanly); `charts`:
+    the lines that show the pictures (`bench/charts.py`); `scale_section`: the table and
+    picture of `bench/scale.py`, when it ran."""
     by_key = {s.key: s for s in servers}
     scenarios = [s for s in SCENARIOS if s.key in results]
     growth = [s for s in scenarios if s.key.startswith(("users_items_", "items_owner_"))]
@@ -242,6 +252,7 @@ def build(
         "problems": bool(problems),
         "signins": "user" in results and "user_logins" in results,
         "growth": bool(growth),
+        "scale": bool(scale_section),
     }
     verified = info["verify"]
     values = {
@@ -268,6 +279,7 @@ def build(
         "endpoint_rows": "\n".join(endpoint_rows(results, scenarios, servers, cpus)),
         "signin_rows": "\n".join(signin_rows(results, servers)) if flags["signins"] else "",
         "growth_rows": "\n".join(growth_rows(results, growth, servers)),
+        "scale_rows": scale_section,
         "memory_rows": "\n".join(
             f"| {s.label} | {s.memory['VmRSS'] / 1024:.1f} | {s.memory['VmHWM'] / 1024:.1f} |"
             for s in servers
@@ -287,14 +299,17 @@ def rebuild() -> int:
     bench/logs/results.json, after editing ANALYSIS.md or the template. Run it with the
     run's QUICK and BENCH_* settings: the report's text states them."""
     saved = json.loads((LOGS / "results.json").read_text())
-    servers = make_servers({})
+    ran = {key for per_server in saved["results"].values() for key in per_server}
+    servers = [s for s in make_servers({}) if s.key in ran or not ran]  # an older run: fewer
     for server in servers:
         server.memory = saved["memory"].get(server.key) or {}
-    from bench import charts
+    from bench import charts, scale
 
     out = Path(saved["info"].get("out", config.OUT))  # the report that run wrote
     pictures = charts.draw(saved["results"], servers, out)
-    out.write_text(build(saved["results"], servers, saved["info"], pictures))
+    scaled = saved.get("scale") or []
+    section = scale.section(scaled, scale.draw(scaled, out))
+    out.write_text(build(saved["results"], servers, saved["info"], pictures, section))
     print(f"wrote {out}")
     return 0
 

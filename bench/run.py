@@ -18,7 +18,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from bench import charts, config, machine, report, seeding
+from bench import charts, config, machine, report, scale, seeding
 from bench.config import LOGS, BenchError, Scenario, log
 from bench.load import round_summary, run_round
 from bench.servers import Server, make_servers
@@ -59,13 +59,12 @@ def measure(
     return results, warmup_problems
 
 
-def prepare(env: dict[str, str], settings: dict[str, str]) -> int:
+def prepare(env: dict[str, str], hashed_password: str) -> int:
     """The database, built and seeded; returns the number of items."""
     log(f"database {config.DB_NAME}: recreating on {urlsplit(config.PG_URL).netloc}")
     seeding.create_database()
     seeding.migrate(env)
-    os.environ.update(settings)  # the service's password context reads them
-    n_users, n_items = seeding.seed(seeding.password_hash())
+    n_users, n_items = seeding.seed(hashed_password)
     log(f"seeded {n_users:,} users and {n_items:,} items")
     return n_items
 
@@ -87,9 +86,12 @@ def main() -> int:
     created_db = False
     try:
         scenarios = config.selected_scenarios()
+        scale_sizes = scale.sizes()
         config.check_settings()
+        os.environ.update(settings)  # the service's password context reads them
+        hashed_password = seeding.password_hash()
         created_db = True  # from here on, whatever happens, the database is dropped
-        n_items = prepare(env, settings)
+        n_items = prepare(env, hashed_password)
         for server in servers:
             server.start()
         for server in servers:
@@ -97,11 +99,13 @@ def main() -> int:
             server.sign_in()
             log(f"{server.label}: pid {server.pid} on {server.base}")
         checked = verify(servers, n_items)
-        log(f"verified: {checked['compared']} comparisons, the same JSON from all three")
+        log(f"verified: {checked['compared']} comparisons, the same JSON from all {len(servers)}")
 
         results, warmup_problems = measure(scenarios, servers, n_items)
         for server in servers:
             server.read_memory()
+            server.stop()
+        scaled = scale.measure(env, hashed_password) if scale_sizes else []
         info: dict[str, Any] = {
             "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "machine": machine.machine(),
@@ -114,11 +118,11 @@ def main() -> int:
             "out": str(config.OUT),
         }
         pictures = charts.draw(results, servers, config.OUT)
-        config.OUT.write_text(report.build(results, servers, info, pictures))
+        section = scale.section(scaled, scale.draw(scaled, config.OUT))
+        config.OUT.write_text(report.build(results, servers, info, pictures, section))
         memory = {server.key: server.memory for server in servers}
-        (LOGS / "results.json").write_text(
-            json.dumps({"info": info, "memory": memory, "results": results}, indent=1)
-        )
+        saved = {"info": info, "memory": memory, "results": results, "scale": scaled}
+        (LOGS / "results.json").write_text(json.dumps(saved, indent=1))
         log(f"wrote {config.OUT} in {(time.monotonic() - started) / 60:.1f} min")
         return 0
     except BenchError as exc:

@@ -4,6 +4,7 @@ by COPY, and put it back as it was between rounds."""
 import asyncio
 import datetime as dt
 import subprocess
+from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
@@ -91,7 +92,14 @@ def _stamp(n: int) -> dt.datetime:
     return SEED_EPOCH + dt.timedelta(seconds=n, microseconds=micro)
 
 
-def _item_name(j: int) -> str:
+# Items whose names hold a rare word, evenly spread over the table whatever its size: a
+# search whose answer has the same size at every scale (bench/scale.py searches it).
+NEEDLE, NEEDLES = "kettle", 20
+
+
+def _item_name(j: int, needle_every: int) -> str:
+    if j % needle_every == needle_every // 2:
+        return f"brass {NEEDLE} {j}"
     if j % 11 == 0:
         return f"café {j} ☕"
     if j % 13 == 0:
@@ -99,53 +107,51 @@ def _item_name(j: int) -> str:
     return f"item {j}"
 
 
-def _users(hashed_password: str) -> list[tuple]:
-    users = []
-    for i in range(1, USERS + 1):
+def _users(hashed_password: str, n_users: int) -> Iterator[tuple]:
+    for i in range(1, n_users + 1):
         username = None if i % 7 == 0 else f"user{i}"
         created = _stamp(i)
-        users.append(
-            (
-                i,
-                f"user{i}@example.com",
-                username,
-                username.lower() if username else None,
-                hashed_password,
-                i % 97 != 0,  # a few inactive accounts
-                i % 1000 == 0,  # and a few superusers
-                created,
-                created + dt.timedelta(minutes=i % 3),
-            )
+        yield (
+            i,
+            f"user{i}@example.com",
+            username,
+            username.lower() if username else None,
+            hashed_password,
+            i % 97 != 0,  # a few inactive accounts
+            i % 1000 == 0,  # and a few superusers
+            created,
+            created + dt.timedelta(minutes=i % 3),
         )
-    return users
 
 
-def _items() -> list[tuple]:
-    items = []
-    for j in range(1, USERS * ITEMS_PER_USER + 1):
-        created = _stamp(USERS + j)
-        items.append(
-            (
-                j,
-                _item_name(j),
-                None if j % 3 == 0 else f"description of item {j}",
-                (j - 1) // ITEMS_PER_USER + 1,
-                created,
-                created + dt.timedelta(seconds=j % 5),
-            )
+def _items(n_users: int) -> Iterator[tuple]:
+    n_items = n_users * ITEMS_PER_USER
+    needle_every = max(n_items // NEEDLES, 1)
+    for j in range(1, n_items + 1):
+        created = _stamp(n_users + j)
+        yield (
+            j,
+            _item_name(j, needle_every),
+            None if j % 3 == 0 else f"description of item {j}",
+            (j - 1) // ITEMS_PER_USER + 1,
+            created,
+            created + dt.timedelta(seconds=j % 5),
         )
-    return items
 
 
-def seed(hashed_password: str) -> tuple[int, int]:
-    """USERS users with ITEMS_PER_USER items each, by COPY. Returns (users, items)."""
-    users, items = _users(hashed_password), _items()
+def seed(hashed_password: str, n_users: int = USERS) -> tuple[int, int]:
+    """`n_users` users with ITEMS_PER_USER items each, by COPY from generators (a million
+    users fit in little memory). Returns (users, items)."""
 
     async def load() -> None:
         connection = await asyncpg.connect(pg_url(DB_NAME), timeout=10)
         try:
-            await connection.copy_records_to_table("users", records=users, columns=USER_COLUMNS)
-            await connection.copy_records_to_table("items", records=items, columns=ITEM_COLUMNS)
+            await connection.copy_records_to_table(
+                "users", records=_users(hashed_password, n_users), columns=USER_COLUMNS
+            )
+            await connection.copy_records_to_table(
+                "items", records=_items(n_users), columns=ITEM_COLUMNS
+            )
             for table in ("users", "items"):
                 await connection.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
@@ -157,7 +163,7 @@ def seed(hashed_password: str) -> tuple[int, int]:
             await connection.close()
 
     asyncio.run(load())
-    return len(users), len(items)
+    return n_users, n_users * ITEMS_PER_USER
 
 
 def reset_items(max_item_id: int) -> None:

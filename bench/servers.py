@@ -1,5 +1,9 @@
-"""The three servers as processes (start, wait, sign in, stop) and what /proc says about
-them and the machine: CPU time, resident memory, PostgreSQL's CPU."""
+"""The servers as processes (start, wait, sign in, stop) and what /proc says about them
+and the machine: CPU time, resident memory, PostgreSQL's CPU.
+
+A server is the process started and its children: the uvicorn servers are one process;
+the DRF peer is gunicorn's master and the worker that serves, counted together (CPU time
+and memory), as the deployment pays for both."""
 
 import contextlib
 import os
@@ -16,6 +20,7 @@ import httpx
 
 from bench.config import (
     DB_NAME,
+    GUNICORN_FLAGS,
     LOGIN_USER,
     LOGS,
     PASSWORD,
@@ -46,11 +51,38 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICK
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants alive now (/proc/<pid>/task/<tid>/children)."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(child) for child in (task / "children").read_text().split())
+    return found
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a server: its process and its children (gunicorn's worker)."""
+    total = 0.0
+    for each in process_tree(pid):
+        with contextlib.suppress(OSError):
+            total += cpu_seconds(each)
+    return total
+
+
 def memory_kib(pid: int) -> dict[str, int]:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return {
-        key: int(re.search(rf"^{key}:\s+(\d+) kB", status, re.M)[1]) for key in ("VmRSS", "VmHWM")
-    }
+    """VmRSS and VmHWM of a server, summed over its process and its children."""
+    total = {"VmRSS": 0, "VmHWM": 0}
+    for each in process_tree(pid):
+        try:
+            status = Path(f"/proc/{each}/status").read_text()
+        except OSError:  # a child that exited meanwhile
+            continue
+        for key in total:
+            total[key] += int(re.search(rf"^{key}:\s+(\d+) kB", status, re.M)[1])
+    return total
 
 
 def busy_cpu_seconds() -> float:
@@ -91,7 +123,7 @@ def children_cpu() -> float:
 def sample(pid: int) -> dict[str, float]:
     """The CPU counters read around a round; a round's figures are the differences."""
     return {
-        "app": cpu_seconds(pid),
+        "app": tree_cpu_seconds(pid),
         "db": db_backends_cpu(),
         "wrk": children_cpu(),
         "busy": busy_cpu_seconds(),
@@ -105,6 +137,7 @@ class Server:
     app: str
     database_url: str
     env: dict[str, str]
+    runner: str = "uvicorn"  # or "gunicorn" (bench.config.SERVERS)
     port: int = field(default_factory=_free_port)
     proc: subprocess.Popen | None = None
     token: str = ""
@@ -121,6 +154,11 @@ class Server:
 
     @property
     def command(self) -> list[str]:
+        if self.runner == "gunicorn":
+            return [
+                *(PYTHON, "-m", "gunicorn", self.app, "--pythonpath", str(ROOT)),
+                *("--bind", f"127.0.0.1:{self.port}", *GUNICORN_FLAGS),
+            ]
         return [
             *(PYTHON, "-m", "uvicorn", self.app, "--app-dir", str(ROOT)),
             *("--host", "127.0.0.1", "--port", str(self.port), *UVICORN_FLAGS),
@@ -180,7 +218,8 @@ class Server:
 
 
 def make_servers(env: dict[str, str]) -> list[Server]:
-    """service, baseline, seed style: the order of the rounds and of the report."""
+    """service, baseline, seed style, DRF: the order of the rounds and of the report."""
     return [
-        Server(key, label, app, pg_url(DB_NAME, scheme), env) for key, label, app, scheme in SERVERS
+        Server(key, label, app, pg_url(DB_NAME, scheme), env, runner)
+        for key, label, app, scheme, runner in SERVERS
     ]

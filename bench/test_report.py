@@ -64,7 +64,8 @@ def test_non_2xx_answers_are_noted() -> None:
 
 def fake_servers() -> list[Server]:
     servers = [
-        Server(key, label, app, f"{scheme}://db/bench", {}) for key, label, app, scheme in SERVERS
+        Server(key, label, app, f"{scheme}://db/bench", {}, runner)
+        for key, label, app, scheme, runner in SERVERS
     ]
     for number, server in enumerate(servers, 1):
         server.token = f"token-{server.key}"
@@ -189,6 +190,13 @@ def test_report_with_empty_rounds() -> None:
     assert "## How cost grows with the page size" in text
     assert '"Authorization: Bearer $TOKEN"' in text
     assert "## Where the time goes" in text and "Query building" in text  # bench/ANALYSIS.md
+    # The DRF peer: its rows, the service/DRF ratios, its memory and its gunicorn command.
+    assert "| GET /users/{id} | DRF | 500 (450-550) | 1.20 | 4.00 | 2,000 |" in text
+    assert "| GET /users/{id} req/s | 1.00 | 1.00 | 1.00 | ≥ 0.9 | yes |" in text
+    assert "| RSS after the run | 0.50 | 0.33 | 0.25 | ≤ 1.5 | yes |" in text
+    assert "| DRF | 273.4 | 507.8 |" in text
+    assert "-m gunicorn bench.drf_peer.wsgi:application" in text
+    assert "--worker-class gthread --workers 1 --threads 10" in text
 
 
 def test_report_of_one_scenario_where_the_baseline_served_nothing() -> None:
@@ -198,10 +206,11 @@ def test_report_of_one_scenario_where_the_baseline_served_nothing() -> None:
             "service": [round_result(1000)],
             "baseline": [round_result(0, timeout=1)],
             "seed": [round_result(300)],
+            "drf": [round_result(500)],
         }
     }
     text = report.build(results, servers, info())
-    assert "| GET /users/{id} req/s | n/a | 3.33 | ≥ 0.9 | n/a |" in text
+    assert "| GET /users/{id} req/s | n/a | 3.33 | 2.00 | ≥ 0.9 | n/a |" in text
     assert "sign-ins run" not in text and "How cost grows" not in text
     assert "**Rounds that did not run cleanly.**" in text
 
@@ -224,6 +233,44 @@ def test_charts_are_drawn_beside_the_report_and_shown_in_it(tmp_path: Path) -> N
     assert "](RESULTS-ratios.png)" in text and "](RESULTS-throughput.png)" in text
 
 
+def test_report_of_an_older_run_without_the_drf_peer() -> None:
+    """`python -m bench.report` on a results.json of three servers: DRF's ratios n/a."""
+    servers = [s for s in fake_servers() if s.key != "drf"]
+    results = {"user": {s.key: [round_result(1000)] for s in servers}}
+    text = report.build(results, servers, info())
+    assert "| GET /users/{id} req/s | 1.00 | 1.00 | n/a | ≥ 0.9 | yes |" in text
+    assert "| RSS after the run | 0.50 | 0.33 | n/a | ≤ 1.5 | yes |" in text
+
+
+def test_each_server_is_started_by_its_runner() -> None:
+    by_key = {s.key: s for s in fake_servers()}
+    assert by_key["service"].command[1:3] == ["-m", "uvicorn"]
+    drf = by_key["drf"].command
+    assert drf[1:4] == ["-m", "gunicorn", "bench.drf_peer.wsgi:application"]
+    assert drf[drf.index("--bind") + 1] == f"127.0.0.1:{by_key['drf'].port}"
+
+
 def test_template_blocks() -> None:
     template = "a\n<!-- if x -->\nX $v\n<!-- end x -->\n<!-- if y -->\nY\n<!-- end y -->\nb $v\n"
     assert report.render(template, {"x": True, "y": False}, {"v": 1}) == "a\nX 1\nb 1\n"
+
+
+def test_the_scale_table_gives_each_request_its_cost_ratio_and_verdict(tmp_path) -> None:
+    from bench import scale
+
+    def size(users: int, rps: float, deep_skip_rps: float) -> dict[str, Any]:
+        runs = {
+            probe.key: [{"rps": deep_skip_rps if probe.key == "items_skip" else rps, "p99_ms": 9.0}]
+            for probe in scale.PROBES
+        }
+        return {"users": users, "paths": {}, "runs": runs}
+
+    scaled = [size(10_000, 400.0, 300.0), size(1_000_000, 100.0, 3.0)]
+    text = scale.section(scaled, scale.draw(scaled, tmp_path / "RESULTS.md"))
+    assert "| 10,000 users: req/s |" in text and "| 1,000,000 users: req/s |" in text
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in text.splitlines()}
+    first = rows["GET /items/?limit=50 (first page, exact count)"]
+    assert "| 4.00 | ≤ 3: **not met** |" in first  # 400 req/s at 10k, 100 at 1M
+    assert "| 100.00 | reported |" in rows["GET /items/?limit=50&skip=... at 90% depth"]
+    assert (tmp_path / "RESULTS-scale.png").stat().st_size > 0
+    assert scale.section([], None) == ""

@@ -1,4 +1,4 @@
-"""Before measuring: the three servers answer the same JSON to the same requests."""
+"""Before measuring: the servers answer the same JSON to the same requests."""
 
 import json
 import re

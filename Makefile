@@ -44,6 +44,16 @@ migration: $(STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
+## A local cluster on loopback ports: etcd, two PostgreSQL 15 nodes under Patroni (one
+## synchronous standby), HAProxy (primary and replica ports), PgBouncer. Prints the URLs to
+## export; installs nothing (it names the missing Debian packages). See README, Scaling out.
+.PHONY: cluster cluster-down
+cluster:
+	@deploy/cluster.sh up
+
+cluster-down:
+	@deploy/cluster.sh down
+
 ## Benchmark the service against a raw-asyncpg baseline, the seed's sync SQLAlchemy style and
 ## a Django REST framework peer: writes bench/RESULTS.md. Needs PostgreSQL on 127.0.0.1:5432
 ## (trust auth, user postgres), wrk, and the bench extra. QUICK=1 for a smoke run.

@@ -15,10 +15,23 @@ from urllib.parse import urlsplit, urlunsplit
 
 _TEST_SERVER_URL = os.environ.get("TEST_DATABASE_URL")
 _SQLITE_DIR = None if _TEST_SERVER_URL else tempfile.mkdtemp(prefix="app-tests-")
+
+
+def _on_test_database(server_url: str) -> str:
+    return urlunsplit(urlsplit(server_url)._replace(path=f"/{TEST_DATABASE_NAME}"))
+
+
 if _TEST_SERVER_URL:
-    _parts = urlsplit(_TEST_SERVER_URL)
     TEST_DATABASE_NAME = f"test_{uuid.uuid4().hex[:12]}"
-    os.environ["DATABASE_URL"] = urlunsplit(_parts._replace(path=f"/{TEST_DATABASE_NAME}"))
+    os.environ["DATABASE_URL"] = _on_test_database(_TEST_SERVER_URL)
+    # The cluster pass (README, Scaling out): TEST_DATABASE_URL names PgBouncer, these the
+    # primary directly (migrations, creating the database) and the replicas.
+    if migrations_server := os.environ.get("TEST_MIGRATIONS_URL"):
+        os.environ["MIGRATIONS_DATABASE_URL"] = _on_test_database(migrations_server)
+    if replica_servers := os.environ.get("TEST_REPLICA_URLS"):
+        os.environ["DATABASE_REPLICA_URLS"] = ",".join(
+            _on_test_database(url) for url in replica_servers.split(",")
+        )
 else:
     os.environ["DATABASE_URL"] = f"sqlite://{_SQLITE_DIR}/test.sqlite3"
 

@@ -21,7 +21,7 @@ from tortoise.exceptions import OperationalError
 
 from app.core.config import get_settings
 from app.db import migrations
-from app.db.config import TORTOISE_ORM
+from app.db.config import MIGRATIONS_TORTOISE_ORM, TORTOISE_ORM, is_postgres
 from app.db.errors import DATABASE_UNAVAILABLE
 from app.db.sqlite_lock import DatabaseInUse, exclusive_database
 
@@ -45,8 +45,8 @@ def _database_error(exc: Exception) -> int:
 
 async def _migrate(wait_seconds: float) -> int:
     try:
-        with exclusive_database(TORTOISE_ORM):  # SQLite: not while a server runs on the file
-            applied = await migrations.upgrade(TORTOISE_ORM, wait_seconds)
+        with exclusive_database(MIGRATIONS_TORTOISE_ORM):  # SQLite: not while it is served
+            applied = await migrations.upgrade(MIGRATIONS_TORTOISE_ORM, wait_seconds)
     except DatabaseInUse as exc:
         _error(str(exc))
         return 1
@@ -63,7 +63,7 @@ async def _migrate(wait_seconds: float) -> int:
 async def _migrations_status() -> int:
     """For deploys that wait for the schema: exit 0 only when every migration is applied."""
     try:
-        applied, pending = await migrations.status(TORTOISE_ORM)
+        applied, pending = await migrations.status(MIGRATIONS_TORTOISE_ORM)
     except DATABASE_UNAVAILABLE as exc:
         return _database_error(exc)
     for name in applied:
@@ -161,6 +161,9 @@ def _serve() -> int:
     import uvicorn
 
     settings = get_settings()
+    if settings.web_concurrency > 1 and not is_postgres(TORTOISE_ORM):
+        _error("WEB_CONCURRENCY > 1 needs PostgreSQL: a SQLite file has one process at a time")
+        return 1
     try:
         # SQLite: this process is the file's only user until it exits (one worker, in it).
         with exclusive_database(TORTOISE_ORM):
@@ -168,6 +171,9 @@ def _serve() -> int:
                 "app.main:app",
                 host=settings.host,
                 port=settings.port,
+                # Worker processes, each with its own pool (DB_POOL_MAX connections each);
+                # they share login throttling and idempotency keys through the database.
+                workers=settings.web_concurrency,
                 proxy_headers=True,
                 forwarded_allow_ips=settings.forwarded_allow_ips,
                 log_level=settings.log_level.lower(),

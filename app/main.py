@@ -17,6 +17,7 @@ from app.api.middleware import (
 from app.api.routes import auth, items, stats, users
 from app.core.config import Settings, get_settings
 from app.db.config import tortoise_config
+from app.db.replicas import REPLICAS, replica_names
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -29,7 +30,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The schema comes from the Aerich migrations, never from generate_schemas.
         async with RegisterTortoise(app, config=tortoise_config(settings)):
-            yield
+            replicas = replica_names(len(settings.database_replica_urls))
+            await REPLICAS.start(replicas, settings.db_replica_max_lag_seconds)
+            try:
+                yield
+            finally:
+                await REPLICAS.stop()
 
     app = FastAPI(
         title="Users and items",

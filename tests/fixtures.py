@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from tortoise import connections
 
 from app.db import migrations
-from app.db.config import TORTOISE_ORM, is_postgres
+from app.db.config import MIGRATIONS_TORTOISE_ORM, TORTOISE_ORM, is_postgres
 from app.main import create_app
 from app.models import User
 
@@ -27,7 +27,9 @@ def _is_postgres() -> bool:
 
 
 async def _server_connection() -> asyncpg.Connection:
-    return await asyncpg.connect(os.environ["TEST_DATABASE_URL"])
+    """The server itself (the primary, not a pooler in front of it, in the cluster pass)."""
+    server = os.environ.get("TEST_MIGRATIONS_URL") or os.environ["TEST_DATABASE_URL"]
+    return await asyncpg.connect(server, statement_cache_size=0)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -38,7 +40,7 @@ async def migrated_database() -> AsyncIterator[None]:
         server = await _server_connection()
         await server.execute(f'CREATE DATABASE "{name}"')
         await server.close()
-    await migrations.upgrade(TORTOISE_ORM)
+    await migrations.upgrade(MIGRATIONS_TORTOISE_ORM)
     yield
     if _is_postgres():
         server = await _server_connection()

@@ -21,12 +21,25 @@ BIN = Path(sys.executable).parent
 COMMAND_TIMEOUT_SECONDS = 120
 
 
+# Settings that name other databases beside DATABASE_URL (the suite's cluster pass sets
+# them): a command given its own DATABASE_URL gets none of them unless it is given them.
+BESIDE_DATABASE_URL = ("MIGRATIONS_DATABASE_URL", "DATABASE_REPLICA_URLS")
+
+
+def command_env(env: dict[str, str]) -> dict[str, str]:
+    """The environment of a command the tests start: the suite's, with `env` over it."""
+    full = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    if "DATABASE_URL" in env:
+        full.update(dict.fromkeys(BESIDE_DATABASE_URL, ""))
+    return {**full, **env}
+
+
 async def run(*argv: str, cwd: Path = REPO, **env: str) -> tuple[int, str, str]:
     """Run a command (from the repository root by default); returns (code, stdout, stderr)."""
     process = await asyncio.create_subprocess_exec(
         *argv,
         cwd=cwd,
-        env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", **env},
+        env=command_env(env),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -53,6 +66,12 @@ print("applied", *applied)
 """
 
 
+def primary_url() -> str:
+    """The run's database on the server itself: behind the cluster pass's pooler
+    (DATABASE_URL), the primary directly, for raw connections (locks, prepared statements)."""
+    return os.environ.get("MIGRATIONS_DATABASE_URL") or os.environ["DATABASE_URL"]
+
+
 def is_postgres(url: str) -> bool:
     return url.startswith(("postgres://", "asyncpg://"))
 
@@ -74,7 +93,9 @@ async def query(url: str, sql: str) -> list[tuple[Any, ...]]:
 @asynccontextmanager
 async def scratch_database(tmp_path: Path) -> AsyncIterator[str]:
     """An empty database of the suite's kind, dropped afterwards; yields its URL."""
-    server = os.environ.get("TEST_DATABASE_URL")
+    # On the server itself (the cluster pass's primary, not its pooler): these databases
+    # are for migrations, which connect directly.
+    server = os.environ.get("TEST_MIGRATIONS_URL") or os.environ.get("TEST_DATABASE_URL")
     if not server:
         yield f"sqlite://{tmp_path}/scratch-{uuid.uuid4().hex[:8]}.sqlite3"
         return
@@ -119,7 +140,7 @@ async def serving(**env: str) -> AsyncIterator[Server]:
             "app",
             "serve",
             cwd=REPO,
-            env={**os.environ, "HOST": "127.0.0.1", "PORT": str(port), **env},
+            env=command_env({"HOST": "127.0.0.1", "PORT": str(port), **env}),
             stdout=output,
             stderr=output,
         )

@@ -9,7 +9,7 @@ import pytest
 
 from app.models import User
 from tests.fixtures import login
-from tests.support import manage, scratch_database
+from tests.support import manage, primary_url, scratch_database
 
 UNREACHABLE = "postgres://postgres@127.0.0.1:1/nowhere"
 RACERS = 4
@@ -157,7 +157,7 @@ async def test_concurrent_createsuperuser_for_one_new_email_all_succeed(client):
     """Every process finds no account, then all INSERT at once: one creates, the others
     hit the unique email and promote instead. A table lock holds the INSERTs back until
     all of them are waiting, so the race happens every run."""
-    url = os.environ["DATABASE_URL"]
+    url = primary_url()
     blocker, watcher = await asyncpg.connect(url), await asyncpg.connect(url)
     try:
         hold = blocker.transaction()

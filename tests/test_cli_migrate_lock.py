@@ -10,6 +10,7 @@ import pytest
 from app.core.config import Settings
 from app.db.config import tortoise_config
 from app.db.migrations import connect_when_ready
+from tests.support import primary_url
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("TEST_DATABASE_URL"), reason="the lock connection is PostgreSQL's"
@@ -22,7 +23,7 @@ def _credentials(url: str) -> dict:
 
 
 async def test_the_lock_connection_asks_for_tls_when_the_url_does():
-    url = os.environ["DATABASE_URL"]
+    url = primary_url()
     try:  # the test says something only if the server refuses TLS (the local one has ssl=off)
         await (await asyncpg.connect(url, ssl="require")).close()
     except ConnectionError:
@@ -40,7 +41,8 @@ async def test_the_lock_connection_asks_for_tls_when_the_url_does():
 
 
 async def test_the_lock_connection_gets_the_session_settings_of_the_url():
-    url = f"{os.environ['DATABASE_URL']}?application_name=app-migrate&schema=elsewhere"
+    # The lock connection is the migrations' own: the primary itself behind a pooler.
+    url = f"{primary_url()}?application_name=app-migrate&schema=elsewhere"
 
     connection = await connect_when_ready(_credentials(url), 0)
     try:

@@ -23,6 +23,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support import BESIDE_DATABASE_URL
+
 ROOT = Path(__file__).resolve().parents[1]
 START_SCRIPT = ROOT / "scripts" / "start.sh"
 STARTUP_TIMEOUT_SECONDS = 30
@@ -65,6 +67,7 @@ def _container_env(database: Path, port: int) -> dict[str, str]:
         **os.environ,  # conftest's test settings, overridden below where they matter
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "DATABASE_URL": f"sqlite://{database}",
+        **dict.fromkeys(BESIDE_DATABASE_URL, ""),
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "SECRET_KEY": secrets.token_urlsafe(48),

@@ -47,7 +47,7 @@ from schemathesis.specs.openapi.checks import (
 
 from app.main import create_app
 from tests.fixtures import PASSWORD, MakeAccount
-from tests.support import query
+from tests.support import primary_url, query
 
 CHECKS = [
     not_a_server_error,
@@ -155,7 +155,7 @@ def _promote(user_id: int) -> None:
     sql = f"UPDATE users SET is_superuser = TRUE WHERE id = {int(user_id)}"
     # A thread and loop of its own: the test body runs outside the suite's event loop.
     with ThreadPoolExecutor(1) as thread:
-        thread.submit(asyncio.run, query(os.environ["DATABASE_URL"], sql)).result()
+        thread.submit(asyncio.run, query(primary_url(), sql)).result()
 
 
 class Actor:

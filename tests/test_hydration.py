@@ -11,6 +11,7 @@ from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
 from app.db.hydration import CHECKED_AGAINST_TORTOISE, FastSelect
+from app.db.replicas import PRIMARY
 from app.models import Item, LoginFailure, User
 
 STOCK = Model._init_from_db.__func__
@@ -134,6 +135,6 @@ async def test_postgresql_builds_objects_with_the_fast_row_loop_in_and_out_of_tr
 ):
     if User._meta.db.capabilities.dialect != "postgres":
         pytest.skip("SQLite keeps Tortoise's executor (FastHydration still applies)")
-    async with in_transaction() as connection, in_transaction() as savepoint:
+    async with in_transaction(PRIMARY) as connection, in_transaction(PRIMARY) as savepoint:
         clients = [User.all()._choose_db(), connection, savepoint]
     assert all(issubclass(db.executor_class, FastSelect) for db in clients)

@@ -11,7 +11,7 @@ import pytest
 from tortoise import timezone
 
 from app.models import IdempotencyKey, Item
-from tests.support import manage, serving
+from tests.support import manage, primary_url, serving
 
 ON_POSTGRES = pytest.mark.skipif(
     not os.environ.get("TEST_DATABASE_URL"), reason="holds a row lock from a second session"
@@ -107,7 +107,7 @@ async def test_twenty_concurrent_requests_with_one_key_create_one_item(client, a
 @asynccontextmanager
 async def _key_locked_elsewhere(user_id: int, key: str):
     """A second session holding the key's row as an in-flight request would."""
-    connection = await asyncpg.connect(os.environ["DATABASE_URL"])
+    connection = await asyncpg.connect(primary_url())
     transaction = connection.transaction()
     await transaction.start()
     try:

@@ -8,6 +8,7 @@ from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
 from app.db import lookups
+from app.db.replicas import PRIMARY
 from app.models import Item, User
 from tests.test_hydration import _state
 
@@ -72,7 +73,7 @@ async def test_inside_a_transaction_the_lookup_reads_the_transactions_own_writes
     user = await User.get(id=alice.id)
     await User.get_or_none(id=user.id, version=user.version + 1)  # compiled outside
 
-    async with in_transaction() as connection:
+    async with in_transaction(PRIMARY) as connection:
         await User.filter(id=user.id).using_db(connection).update(version=user.version + 1)
         seen = await User.get_or_none(id=user.id, version=user.version + 1)
         seen_through = await User.get_or_none(

@@ -24,6 +24,7 @@ from tests.support import (
     UPGRADE_FROM,
     is_postgres,
     manage,
+    primary_url,
     query,
     run,
     scratch_database,
@@ -59,7 +60,7 @@ async def _aerich(url: str, *args: str) -> tuple[int, str, str]:
 
 async def test_migrated_schema_equals_the_schema_the_models_describe(app, tmp_path):
     """CI fails here when a model changes without a migration (or the other way round)."""
-    migrated_url = os.environ["DATABASE_URL"]  # built by the migrations for this run
+    migrated_url = primary_url()  # built by the migrations for this run
     models_sql = get_schema_sql(connections.get("default"), safe=False)
 
     async with scratch_database(tmp_path) as models_url:

@@ -8,6 +8,7 @@ import pytest
 from tortoise import connections
 
 from app.db.backend import LeanConnection
+from tests.support import primary_url
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("TEST_DATABASE_URL"), reason="the asyncpg pool is PostgreSQL's"
@@ -24,7 +25,7 @@ async def test_pooled_connections_reset_nothing_on_release(app):
 
 async def test_a_transaction_left_open_is_rolled_back_on_release():
     pool = await asyncpg.create_pool(
-        os.environ["DATABASE_URL"], min_size=1, max_size=1, connection_class=LeanConnection
+        primary_url(), min_size=1, max_size=1, connection_class=LeanConnection
     )
     try:
         async with pool.acquire() as connection:

@@ -15,6 +15,7 @@ import asyncpg
 import pytest
 
 from app.models import Item, LoginFailure, User
+from tests.support import primary_url
 
 ROUNDS = 25
 
@@ -176,7 +177,7 @@ ON_POSTGRES = pytest.mark.skipif(
 async def _row_locked_elsewhere(sql: str, *args: object) -> AsyncIterator[asyncpg.Connection]:
     """Another session holding `SELECT ... FOR UPDATE` on a row until the block ends: it
     makes the service's requests queue on that row in a known order."""
-    connection = await asyncpg.connect(os.environ["DATABASE_URL"])
+    connection = await asyncpg.connect(primary_url())
     transaction = connection.transaction()
     await transaction.start()
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import REPO, free_port, manage, serving
+from tests.support import REPO, command_env, free_port, manage, serving
 
 QUICK_SECONDS = 20  # a refused start takes about a second; a server never ends by itself
 
@@ -30,7 +30,7 @@ async def _run_briefly(*args: str, **env: str) -> tuple[int | None, str]:
         "app",
         *args,
         cwd=REPO,
-        env={**os.environ, "HOST": "127.0.0.1", "PORT": str(free_port()), **env},
+        env=command_env({"HOST": "127.0.0.1", "PORT": str(free_port()), **env}),
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.PIPE,
     )

@@ -9,6 +9,7 @@ import pytest
 from app.core.security import hash_password
 from app.models import User
 from tests.fixtures import PASSWORD
+from tests.support import primary_url
 
 
 async def test_creates_then_promotes_and_reactivates(client, alice):
@@ -32,7 +33,7 @@ async def test_losing_the_insert_to_a_concurrent_signup_rolls_back_only_the_save
     """The other session's row is invisible to the first SELECT and collides with the
     INSERT: the savepoint's rollback leaves the transaction usable, and the account that
     won is promoted in it."""
-    other = await asyncpg.connect(os.environ["DATABASE_URL"])
+    other = await asyncpg.connect(primary_url())
     try:
         transaction = other.transaction()
         await transaction.start()

@@ -42,6 +42,19 @@ class Settings(BaseSettings):
     # lock_timeout), instead of queueing every request behind it; run it again later.
     migration_lock_timeout: float = Field(default=5.0, gt=0)
     sql_echo: bool = False
+    # Scale-out. `python -m app migrate` (and `aerich`) connect here when set: the primary
+    # itself, when DATABASE_URL goes through a pooler (the migration lock is a session
+    # advisory lock, which PgBouncer's transaction pooling cannot hold).
+    migrations_database_url: str | None = Field(default=None, repr=False)
+    # asyncpg's prepared statements cached per connection; 0 behind PgBouncer in
+    # transaction pooling (1.18 keeps no prepared statement from one transaction to the next).
+    db_statement_cache_size: int = Field(default=100, ge=0)
+    # Streaming replicas (comma-separated PostgreSQL URLs) for plain reads; one that lags
+    # more than DB_REPLICA_MAX_LAG_SECONDS, or does not answer, is skipped meanwhile.
+    database_replica_urls: Annotated[list[str], NoDecode] = Field(default=[], repr=False)
+    db_replica_max_lag_seconds: float = Field(default=5.0, gt=0)
+    # Worker processes of `python -m app serve` (PostgreSQL only: SQLite has one writer).
+    web_concurrency: int = Field(default=1, ge=1)
 
     # Signs the access tokens. Production needs a strong random value; development and
     # tests generate one per installation when it is empty.
@@ -63,17 +76,20 @@ class Settings(BaseSettings):
 
     @model_validator(mode="before")
     @classmethod
-    def _split_cors_origins(cls, data: dict) -> dict:
-        """Accept `CORS_ORIGINS` as a comma-separated list, the way a shell sets it."""
-        origins = data.get("cors_origins") if isinstance(data, dict) else None
-        if isinstance(origins, str):
-            data["cors_origins"] = [o.strip() for o in origins.split(",") if o.strip()]
+    def _split_lists(cls, data: dict) -> dict:
+        """Accept the lists as comma-separated text, the way a shell sets them."""
+        for name in ("cors_origins", "database_replica_urls"):
+            value = data.get(name) if isinstance(data, dict) else None
+            if isinstance(value, str):
+                data[name] = [part.strip() for part in value.split(",") if part.strip()]
         return data
 
     @model_validator(mode="after")
     def _check(self) -> "Settings":
         if self.db_pool_min > self.db_pool_max:
             raise ValueError("DB_POOL_MIN must not exceed DB_POOL_MAX")
+        if self.database_replica_urls and not _is_postgres_url(self.database_url):
+            raise ValueError("DATABASE_REPLICA_URLS needs a PostgreSQL DATABASE_URL")
         if self.secret_key in PUBLISHED_SECRET_KEYS:
             raise ValueError("SECRET_KEY is a published example value; set a random one")
         if not self.secret_key and self.environment != "production":
@@ -92,6 +108,10 @@ class Settings(BaseSettings):
         database_file = credentials.get("file_path", ":memory:")
         folder = Path(database_file).parent if database_file != ":memory:" else Path("data")
         return folder / INSTALLATION_KEY_FILE
+
+
+def _is_postgres_url(url: str) -> bool:
+    return expand_db_url(url)["engine"] != "tortoise.backends.sqlite"
 
 
 def is_strong_secret(key: str) -> bool:

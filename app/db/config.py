@@ -6,14 +6,34 @@ from typing import Any
 from tortoise.backends.base.config_generator import expand_db_url
 
 from app.core.config import Settings, get_settings
+from app.db.replicas import PRIMARY, replica_names
 
 MODELS_MODULES = ["app.models", "aerich.models"]
 POSTGRES_ENGINE = "app.db.backend"  # Tortoise's asyncpg client with a read retry
 
 
-def tortoise_config(settings: Settings) -> dict[str, Any]:
-    """Build the Tortoise config for `settings.database_url`, with pool settings on PostgreSQL."""
-    connection = expand_db_url(settings.database_url)
+def tortoise_config(
+    settings: Settings, database_url: str | None = None, replicas: bool = True
+) -> dict[str, Any]:
+    """Build the Tortoise config for `database_url` (default `settings.database_url`),
+    with pool settings on PostgreSQL; with `replicas` and `DATABASE_REPLICA_URLS`, a
+    connection per replica and the router that sends plain reads there."""
+    config = {
+        "connections": {PRIMARY: _connection(settings, database_url or settings.database_url)},
+        "apps": {"models": {"models": MODELS_MODULES, "default_connection": PRIMARY}},
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+    if replicas and settings.database_replica_urls:
+        names = replica_names(len(settings.database_replica_urls))
+        for name, url in zip(names, settings.database_replica_urls, strict=True):
+            config["connections"][name] = _connection(settings, url)
+        config["routers"] = ["app.db.replicas.ReplicaRouter"]
+    return config
+
+
+def _connection(settings: Settings, url: str) -> dict[str, Any]:
+    connection = expand_db_url(url)
     credentials = connection["credentials"]
     if connection["engine"] == "tortoise.backends.sqlite":
         # SQLite creates the file, not its folder: make `./data/` exist for the default URL.
@@ -28,17 +48,18 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
             max_inactive_connection_lifetime=settings.db_max_inactive_connection_lifetime,
             timeout=settings.db_connect_timeout,
             command_timeout=settings.db_command_timeout,
+            statement_cache_size=settings.db_statement_cache_size,
         )
-    return {
-        "connections": {"default": connection},
-        "apps": {"models": {"models": MODELS_MODULES, "default_connection": "default"}},
-        "use_tz": True,
-        "timezone": "UTC",
-    }
+    return connection
 
 
 def is_postgres(config: dict[str, Any]) -> bool:
-    return config["connections"]["default"]["engine"] == POSTGRES_ENGINE
+    return config["connections"][PRIMARY]["engine"] == POSTGRES_ENGINE
 
 
 TORTOISE_ORM = tortoise_config(get_settings())
+# What `python -m app migrate` and `aerich` connect to: MIGRATIONS_DATABASE_URL when set
+# (the primary itself, when DATABASE_URL goes through PgBouncer), else the same database.
+MIGRATIONS_TORTOISE_ORM = tortoise_config(
+    get_settings(), get_settings().migrations_database_url, replicas=False
+)

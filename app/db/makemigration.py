@@ -48,7 +48,13 @@ def _generate(dialect: str, name: str, scratch: Path) -> Path | None:
     result = subprocess.run(
         [aerich, "-c", config, "migrate", "--offline", "--name", name],
         cwd=REPO,
-        env={**os.environ, "DATABASE_URL": DIALECT_URLS[dialect]},
+        # Only this scratch database: no replicas, no other migrations database.
+        env={
+            **os.environ,
+            "DATABASE_URL": DIALECT_URLS[dialect],
+            "DATABASE_REPLICA_URLS": "",
+            "MIGRATIONS_DATABASE_URL": "",
+        },
         capture_output=True,
         text=True,
         check=False,

@@ -15,13 +15,15 @@ from tortoise.queryset import QuerySet
 from app.core.cursors import Position
 from app.db.hydration import FastHydration
 from app.db.lookups import CompiledLookups
+from app.db.replicas import RoutedQuerySets
 
 M = TypeVar("M", bound=Model)
 
 
-class AppModel(CompiledLookups, FastHydration):
-    """Tortoise's Model, with objects built from rows by the fast row loop and equality
-    lookups (`get_or_none`) that reuse their compiled SQL: see `app/db/`."""
+class AppModel(RoutedQuerySets, CompiledLookups, FastHydration):
+    """Tortoise's Model, with objects built from rows by the fast row loop, equality
+    lookups (`get_or_none`) that reuse their compiled SQL, and querysets routed to a
+    replica or the primary when they run: see `app/db/`."""
 
     class Meta:
         abstract = True

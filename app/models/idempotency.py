@@ -15,6 +15,7 @@ from app.core.errors import (
     NotAuthenticated,
     ServiceError,
 )
+from app.db.replicas import PRIMARY
 from app.models.base import AppModel
 from app.models.fields import utc_datetime
 from app.models.user import User
@@ -60,14 +61,14 @@ class IdempotencyKey(AppModel):
         await cls.filter(user_id=user.id, key=key, created_at__lte=expired).delete()
         fresh = cls(user_id=user.id, key=key, fingerprint=fingerprint)
         await cls.bulk_create([fresh], ignore_conflicts=True)
-        async with in_transaction() as connection:
+        async with in_transaction(PRIMARY) as connection:
             claim = await cls._lock(user, key, fingerprint, connection)
             if claim.fingerprint != fingerprint:
                 raise IdempotencyKeyReused
             if claim.status_code is not None:
                 return (claim.status_code, (claim.body or "").encode()), True
             try:
-                async with in_transaction():  # a savepoint: a refusal undoes only the effect
+                async with in_transaction(PRIMARY):  # a savepoint: a refusal undoes only the effect
                     status_code, body = await run()
             except ServiceError as refusal:
                 status_code, body = refusal.status_code, refusal.body()
@@ -88,7 +89,7 @@ class IdempotencyKey(AppModel):
         duplicate committed it) tells a different request (422) from the same (409)."""
         rows = cls.filter(user_id=user.id, key=key)
         try:
-            async with in_transaction():
+            async with in_transaction(PRIMARY):
                 claim = await rows.select_for_update(nowait=True).using_db(connection).first()
         except (OperationalError, asyncpg.LockNotAvailableError) as exc:
             if not _lock_not_available(exc):

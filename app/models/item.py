@@ -10,6 +10,7 @@ from tortoise.expressions import F, Q, Subquery
 from tortoise.transactions import in_transaction
 
 from app.core.errors import Forbidden, ItemNotFound, NotAuthenticated, UserNotFound
+from app.db.replicas import PRIMARY
 from app.models.base import AppModel, PagedQuerySet, manager_for
 from app.models.fields import utc_datetime
 from app.models.row_count import ALL_ROWS, RowCount
@@ -74,7 +75,7 @@ class Item(Versioned, AppModel):
         until the commit, so a concurrent deactivation or deletion either came first (401)
         or waits for this."""
         try:
-            async with in_transaction() as connection:
+            async with in_transaction(PRIMARY) as connection:
                 item = await cls.create(
                     owner_id=by.id, name=name, description=description, using_db=connection
                 )
@@ -90,7 +91,7 @@ class Item(Versioned, AppModel):
     ) -> Self:
         """Apply `changes` as `by`. Owner and version are checked on the locked row, so the
         change cannot land on an item a concurrent transfer gave to someone else."""
-        async with in_transaction() as connection:
+        async with in_transaction(PRIMARY) as connection:
             caller, _ = await User.lock_acting(by, using_db=connection)
             (item,) = await cls.lock_changeable([item_id], by=caller, using_db=connection)
             # Only the changed columns: a concurrent change to the others must survive.
@@ -99,7 +100,7 @@ class Item(Versioned, AppModel):
     @classmethod
     async def remove(cls, item_id: int, if_version: set[int] | None, by: User) -> None:
         """Delete the item as `by`, checked on the locked row."""
-        async with in_transaction() as connection:
+        async with in_transaction(PRIMARY) as connection:
             caller, _ = await User.lock_acting(by, using_db=connection)
             (item,) = await cls.lock_changeable([item_id], by=caller, using_db=connection)
             await item.delete_checked(if_version, connection)
@@ -125,7 +126,7 @@ class Item(Versioned, AppModel):
         item, or be a superuser); answered in the order of `item_ids`. The checks run on
         locked rows: items (404), ownership (403), then the new owner (404)."""
         new_owner_id = to
-        async with in_transaction() as connection:
+        async with in_transaction(PRIMARY) as connection:
             caller, users = await User.lock_acting(by, new_owner_id, using_db=connection)
             items = await cls.lock_changeable(item_ids, by=caller, using_db=connection)
             if new_owner_id not in users:

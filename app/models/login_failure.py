@@ -5,6 +5,7 @@ from datetime import timedelta
 from tortoise import fields, timezone
 from tortoise.transactions import in_transaction
 
+from app.db.replicas import PRIMARY
 from app.models.base import AppModel
 
 
@@ -30,7 +31,7 @@ class LoginFailure(AppModel):
         """
         while True:
             now = timezone.now()
-            async with in_transaction() as connection:
+            async with in_transaction(PRIMARY) as connection:
                 fresh = cls(key=key, failures=0, window_started_at=now)
                 await cls.bulk_create([fresh], ignore_conflicts=True, using_db=connection)
                 row = await cls.filter(key=key).select_for_update().using_db(connection).first()

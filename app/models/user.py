@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 
 from app.core.emails import email_search_text, normalize_email
 from app.core.errors import EmailTaken, Forbidden, NotAuthenticated, UsernameTaken, UserNotFound
+from app.db.replicas import PRIMARY
 from app.models.base import AppModel, PagedQuerySet, PageOf, Window, manager_for
 from app.models.fields import utc_datetime
 from app.models.row_count import RowCount
@@ -127,7 +128,7 @@ class User(Versioned, AppModel):
         from app.models.item import Item
 
         try:
-            async with in_transaction() as connection:
+            async with in_transaction(PRIMARY) as connection:
                 user = await cls.create(
                     email=email,
                     username=username,
@@ -152,7 +153,7 @@ class User(Versioned, AppModel):
         username (400). A new password or a deactivation revokes the account's tokens."""
         email, username = changes.get("email"), changes.get("username")
         try:
-            async with in_transaction() as connection:
+            async with in_transaction(PRIMARY) as connection:
                 caller, users = await cls.lock_acting(by, user_id, using_db=connection)
                 if (user := users.get(user_id)) is None:
                     raise UserNotFound
@@ -170,7 +171,7 @@ class User(Versioned, AppModel):
     @classmethod
     async def remove(cls, user_id: int, if_version: set[int] | None, by: Self) -> None:
         """Delete the account `user_id` and its items as `by`, checked on locked rows."""
-        async with in_transaction() as connection:
+        async with in_transaction(PRIMARY) as connection:
             caller, users = await cls.lock_acting(by, user_id, using_db=connection)
             if (user := users.get(user_id)) is None:
                 raise UserNotFound
@@ -239,16 +240,16 @@ class User(Versioned, AppModel):
         and what was done: "created", "promoted", "reactivated" or "unchanged"; (None,
         "missing") when there is no account and no password to create one.
 
-        The INSERT runs in a savepoint (a nested `in_transaction()`): when a concurrent
+        The INSERT runs in a savepoint (a nested `in_transaction(PRIMARY)`): when a concurrent
         sign-up of the same email wins the unique constraint, only the INSERT is rolled
         back, and the account that won is promoted in the same transaction.
         """
-        async with in_transaction() as connection:
+        async with in_transaction(PRIMARY) as connection:
             existing = cls.filter(email=email).select_for_update().using_db(connection)
             user = await existing.first()
             if user is None and hashed_password is not None:
                 try:
-                    async with in_transaction():  # the savepoint
+                    async with in_transaction(PRIMARY):  # the savepoint
                         created = await cls.create(
                             email=email,
                             hashed_password=hashed_password,

@@ -11,6 +11,7 @@ from app.api.deps import CurrentUser
 from app.api.errors import error_responses
 from app.api.routing import CollectionRouter
 from app.db.errors import DATABASE_UNAVAILABLE
+from app.db.replicas import PRIMARY
 from app.models import Item
 from app.schemas.stats import Health, Stats, TopOwner
 
@@ -28,7 +29,7 @@ HEALTH_TIMEOUT_SECONDS = 3.0
 
 @router.get("/stats", response_model=Stats, responses=error_responses(401), summary="Totals")
 async def read_stats(_: CurrentUser) -> Stats:
-    (totals,) = await connections.get("default").execute_query_dict(TOTALS_SQL)
+    (totals,) = await connections.get(PRIMARY).execute_query_dict(TOTALS_SQL)
     top_owners = (
         await Item.annotate(items=Count("id"))
         .group_by("owner_id")
@@ -51,7 +52,7 @@ async def read_stats(_: CurrentUser) -> Stats:
 async def health() -> Health | JSONResponse:
     try:
         await asyncio.wait_for(
-            connections.get("default").execute_query("SELECT 1"), HEALTH_TIMEOUT_SECONDS
+            connections.get(PRIMARY).execute_query("SELECT 1"), HEALTH_TIMEOUT_SECONDS
         )
     except DATABASE_UNAVAILABLE:
         return JSONResponse(

@@ -1,0 +1,75 @@
+"""Against the cluster of `make cluster`: the app through PgBouncer, plain reads on the
+synchronous standby, migrations on the primary directly. Run by `.ci/run` with the
+suite's PostgreSQL pass (see README, Scaling out):
+
+    eval "$(deploy/cluster.sh env)"; TEST_DATABASE_URL=... TEST_REPLICA_URLS=... make test
+"""
+
+import asyncio
+import os
+
+import asyncpg
+import pytest
+from tortoise.transactions import in_transaction
+
+from app.db.replicas import PRIMARY, REPLICAS
+from app.models import Item
+
+pytestmark = pytest.mark.skipif(
+    not os.environ.get("DATABASE_REPLICA_URLS"), reason="needs the cluster (make cluster)"
+)
+ROUNDS = 100
+
+
+async def _index_scans(url: str, table: str) -> int:
+    """Index scans of `table` counted by the node `url` reaches (each node counts its own)."""
+    connection = await asyncpg.connect(url, statement_cache_size=0)
+    try:
+        await connection.execute("SELECT pg_stat_clear_snapshot()")
+        return await connection.fetchval(
+            "SELECT idx_scan FROM pg_stat_user_tables WHERE relname = $1", table
+        )
+    finally:
+        await connection.close()
+
+
+async def test_plain_reads_land_on_the_replica_and_writes_on_the_primary(client, alice):
+    assert REPLICAS.usable, "the replica should be usable"
+    created = await client.post("/items/", json={"name": "routed"}, headers=alice.headers)
+    item_id = created.json()["id"]
+    replica_url = os.environ["DATABASE_REPLICA_URLS"].split(",")[0]
+    primary_url = os.environ["MIGRATIONS_DATABASE_URL"]
+    before = {url: await _index_scans(url, "items") for url in (primary_url, replica_url)}
+    for _ in range(ROUNDS):
+        response = await client.get(f"/items/{item_id}", headers=alice.headers)
+        assert response.status_code == 200
+    await asyncio.sleep(1.5)  # a backend reports its statistics at most once a second
+    after = {url: await _index_scans(url, "items") for url in (primary_url, replica_url)}
+    on_replica = after[replica_url] - before[replica_url]
+    on_primary = after[primary_url] - before[primary_url]
+    assert on_replica >= ROUNDS * 0.9, (on_replica, on_primary)
+    assert on_primary < ROUNDS * 0.1, (on_replica, on_primary)
+
+
+async def test_a_client_reads_its_own_writes_at_once(client, alice):
+    """Each write is acknowledged only once the standby applied it (remote_apply)."""
+    for round_ in range(ROUNDS):
+        created = await client.post("/items/", json={"name": f"w{round_}"}, headers=alice.headers)
+        item = created.json()
+        read = await client.get(f"/items/{item['id']}", headers=alice.headers)
+        assert read.status_code == 200, round_
+        changed = await client.patch(
+            f"/items/{item['id']}", json={"name": f"v{round_}"}, headers=alice.headers
+        )
+        assert changed.status_code == 200
+        assert (await client.get(f"/items/{item['id']}", headers=alice.headers)).json()[
+            "name"
+        ] == f"v{round_}"
+
+
+async def test_a_read_inside_a_transaction_sees_the_transactions_own_writes(app, alice):
+    async with in_transaction(PRIMARY):
+        item = await Item.create(name="uncommitted", owner_id=alice.id)
+        # Not bound with using_db: the router still sends it to the transaction.
+        assert await Item.get_or_none(id=item.id) is not None
+        assert await Item.filter(name="uncommitted").count() == 1

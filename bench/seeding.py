@@ -87,7 +87,7 @@ def password_hash() -> str:
 
 def _stamp(n: int) -> dt.datetime:
     # Every tenth row has no microseconds: isoformat() then leaves them out, and all
-    # three servers must agree on that too.
+    # servers must agree on that too.
     micro = 0 if n % 10 == 0 else (n * 7919) % 1_000_000
     return SEED_EPOCH + dt.timedelta(seconds=n, microseconds=micro)
 

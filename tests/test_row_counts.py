@@ -2,8 +2,11 @@
 race, and used exactly where a list is unfiltered or filtered by owner only."""
 
 import asyncio
+import os
 import random
 
+import asyncpg
+import pytest
 from tortoise.functions import Count
 
 from app.models import Item, RowCount, User
@@ -121,3 +124,35 @@ async def test_unfiltered_and_per_owner_lists_are_counted_by_the_kept_counts(cli
 async def test_a_user_with_no_items_and_an_unknown_count_answer_zero(client, alice, bob):
     assert await _total(client, f"/users/{bob.id}/items", alice.headers) == 0
     assert await RowCount.of("no such table") == 0
+
+
+async def test_a_sliced_queryset_counts_its_slice(client, alice):
+    for name in ("a", "b", "c"):
+        await client.post("/items/", json={"name": name}, headers=alice.headers)
+    assert await Item.all().of_owner(None).total() == 3
+    assert await Item.all().limit(1).of_owner(None).total() == 1
+    assert await Item.all().of_owner(alice.id).offset(2).total() == 1
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="PostgreSQL's search_path")
+async def test_writes_from_any_search_path_are_counted_in_the_real_tables(client, alice):
+    """An admin session with another search_path, or with temporary tables named like
+    the service's (searched first), writes rows that are counted as any others."""
+    connection = await asyncpg.connect(os.environ["DATABASE_URL"])
+    try:
+        schema = await connection.fetchval("SELECT current_schema()")
+        await connection.execute("CREATE TEMP TABLE users (id INT)")
+        await connection.execute("CREATE TEMP TABLE row_counts (n INT)")
+        await connection.execute("SET search_path = ''")
+        for name in ("x", "y"):
+            await connection.execute(
+                f'INSERT INTO "{schema}".items (name, owner_id, created_at, updated_at, version)'
+                " VALUES ($1, $2, now(), now(), 1)",
+                name,
+                alice.id,
+            )
+        await connection.execute(f'DELETE FROM "{schema}".items WHERE name = $1', "x")
+    finally:
+        await connection.close()
+    assert await _kept_counts() == await _true_counts()
+    assert await _total(client, f"/users/{alice.id}/items", alice.headers) == 1

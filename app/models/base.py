@@ -73,8 +73,8 @@ class PagedQuerySet(QuerySet[M]):
         return queryset
 
     async def total(self) -> int:
-        """How many rows this queryset matches."""
-        if self._kept_count is not None:
+        """How many rows this queryset matches (a slice of it: `COUNT(*)` of the slice)."""
+        if self._kept_count is not None and self._limit is None and not self._offset:
             return await self._kept_count()
         return await self.count()
 

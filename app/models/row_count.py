@@ -7,7 +7,9 @@ item, to this table in the same transaction as the rows, cascades included, so a
 as exact as `COUNT(*)` in any snapshot. A count is kept in several rows (`shard`, the
 writing transaction's id modulo `SHARDS`, on PostgreSQL), summed on read, so concurrent
 writers seldom queue on one row; the rows of a shard are only written by the transaction
-holding that shard's advisory lock, so two writers can never deadlock on them.
+holding that shard's advisory lock, so two writers can never deadlock on them. (A
+transaction that takes a row lock after its first counted write can still deadlock with a
+same-shard one holding that lock: take locks first, as every write of the service does.)
 """
 
 from tortoise import fields

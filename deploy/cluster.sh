@@ -13,6 +13,7 @@
 #   deploy/cluster.sh test-env  the same for the test suite's cluster pass (TEST_*)
 #   deploy/cluster.sh missing   the Debian packages it needs that are not installed
 #   deploy/cluster.sh status  Patroni's view of the nodes
+#   deploy/cluster.sh start-node NODE   start a node's Patroni again (after a failover test)
 #   deploy/cluster.sh down    stop everything it started and delete its folder
 #
 # Everything runs as one normal user (yourself; `postgres` when run as root, since
@@ -182,6 +183,7 @@ case "${1:-}" in
     env) print_env ;;
     test-env) print_test_env ;;
     missing) missing_packages ;;
+    start-node) start_detached "${2:?node1 or node2}" patroni "$DIR/$2.yml" ;;
     status) status ;;
-    *) echo "usage: $0 up|down|env|test-env|status|missing" >&2; exit 2 ;;
+    *) echo "usage: $0 up|down|env|test-env|status|missing|start-node NODE" >&2; exit 2 ;;
 esac

@@ -9,11 +9,14 @@ import asyncio
 import os
 
 import asyncpg
+import httpx
 import pytest
 from tortoise.transactions import in_transaction
 
 from app.db.replicas import PRIMARY, REPLICAS
 from app.models import Item
+from tests.fixtures import PASSWORD
+from tests.support import serving
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("DATABASE_REPLICA_URLS"), reason="needs the cluster (make cluster)"
@@ -49,6 +52,7 @@ async def test_plain_reads_land_on_the_replica_and_writes_on_the_primary(client,
     on_primary = after[primary_url] - before[primary_url]
     assert on_replica >= ROUNDS * 0.9, (on_replica, on_primary)
     assert on_primary < ROUNDS * 0.1, (on_replica, on_primary)
+    print(f"\nreads: {on_replica} index scans of items on the replica, {on_primary} on the primary")
 
 
 async def test_a_client_reads_its_own_writes_at_once(client, alice):
@@ -73,3 +77,19 @@ async def test_a_read_inside_a_transaction_sees_the_transactions_own_writes(app,
         # Not bound with using_db: the router still sends it to the transaction.
         assert await Item.get_or_none(id=item.id) is not None
         assert await Item.filter(name="uncommitted").count() == 1
+
+
+async def test_with_every_replica_down_reads_go_to_the_primary(tmp_path):
+    """A replica that does not answer is skipped; with none left the primary serves."""
+    dead = "postgres://postgres@127.0.0.1:9/nowhere"  # nothing listens on port 9
+    async with (
+        serving(DATABASE_REPLICA_URLS=dead, LOG_FILE=str(tmp_path / "log")) as server,
+        httpx.AsyncClient(base_url=server.url, timeout=30) as http,
+    ):
+        body = {"email": "down@example.com", "password": PASSWORD}
+        assert (await http.post("/users/", json=body)).status_code == 201
+        form = {"username": body["email"], "password": PASSWORD}
+        token = (await http.post("/auth/token", data=form)).json()["access_token"]
+        me = await http.get("/users/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.status_code == 200
+    assert "replicas serving reads: none (primary)" in (tmp_path / "log").read_text()

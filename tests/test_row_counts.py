@@ -11,6 +11,7 @@ from tortoise.functions import Count
 
 from app.models import Item, RowCount, User
 from tests.fixtures import PASSWORD
+from tests.support import primary_url
 
 ROUNDS = 25
 
@@ -138,7 +139,8 @@ async def test_a_sliced_queryset_counts_its_slice(client, alice):
 async def test_writes_from_any_search_path_are_counted_in_the_real_tables(client, alice):
     """An admin session with another search_path, or with temporary tables named like
     the service's (searched first), writes rows that are counted as any others."""
-    connection = await asyncpg.connect(os.environ["DATABASE_URL"])
+    # Directly, not through a pooler: a session SET would outlive the test there.
+    connection = await asyncpg.connect(primary_url())
     try:
         schema = await connection.fetchval("SELECT current_schema()")
         await connection.execute("CREATE TEMP TABLE users (id INT)")

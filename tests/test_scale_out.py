@@ -96,3 +96,19 @@ def test_the_statement_cache_size_reaches_the_pool_on_postgresql():
     )
     credentials = tortoise_config(settings)["connections"]["default"]["credentials"]
     assert credentials["statement_cache_size"] == 0
+
+
+@needs_postgres
+async def test_replicas_without_remote_apply_serve_no_reads_and_the_log_says_why(tmp_path):
+    """A primary that acknowledges writes before a standby applies them cannot promise
+    read-your-writes through it: every read stays on the primary."""
+    primary = os.environ.get("MIGRATIONS_DATABASE_URL") or os.environ["DATABASE_URL"]
+    if await query(primary, "SHOW synchronous_commit") == [("remote_apply",)]:
+        pytest.skip("this primary commits with remote_apply (the cluster)")
+    log = tmp_path / "server.log"
+    async with (
+        serving(DATABASE_REPLICA_URLS=primary, LOG_FILE=str(log)) as server,
+        httpx.AsyncClient(base_url=server.url, timeout=30) as http,
+    ):
+        assert (await http.get("/health")).status_code == 200
+    assert "every read stays on the primary" in log.read_text()

@@ -10,10 +10,18 @@ import pytest
 from pydantic import ValidationError
 
 from app.core.config import PUBLISHED_SECRET_KEYS, Settings
-from tests.support import manage
+from tests.support import BESIDE_DATABASE_URL, manage
 
 REPO = Path(__file__).resolve().parents[1]
 PUBLISHED_KEY = next(iter(PUBLISHED_SECRET_KEYS))
+
+
+@pytest.fixture(autouse=True)
+def _only_the_database_given(monkeypatch):
+    """These settings name their own DATABASE_URL: none of the run's other databases
+    (the cluster pass sets replicas beside it)."""
+    for name in BESIDE_DATABASE_URL:
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.mark.parametrize("secret", ["", PUBLISHED_KEY, "short-secret", "k" * 48])

@@ -57,13 +57,14 @@ class ReplicaWatch:
         self.read_your_writes = False
         self._turn = itertools.count()
         self._task: asyncio.Task[None] | None = None
+        self._reported: list[str] | None = None
 
     def pick(self) -> str | None:
         usable = self.usable
         return usable[next(self._turn) % len(usable)] if usable else None
 
     async def start(self, names: list[str], max_lag: float) -> None:
-        self.names, self.max_lag, self.usable = names, max_lag, []
+        self.names, self.max_lag, self.usable, self._reported = names, max_lag, [], None
         if not names:
             return
         self.read_your_writes = await self._primary_waits_for_apply()
@@ -89,8 +90,9 @@ class ReplicaWatch:
         """Look at every replica once; keep those that answer and keep up."""
         results = await asyncio.gather(*(self._lag(name) for name in self.names))
         usable = [name for name, lag in zip(self.names, results, strict=True) if lag is not None]
-        if usable != self.usable:
+        if usable != self._reported:  # the first time, then on every change
             logger.info("replicas serving reads: %s", ", ".join(usable) or "none (primary)")
+            self._reported = usable
         self.usable = usable
 
     async def _lag(self, name: str) -> float | None:

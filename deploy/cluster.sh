@@ -14,6 +14,7 @@
 #   deploy/cluster.sh missing   the Debian packages it needs that are not installed
 #   deploy/cluster.sh status  Patroni's view of the nodes
 #   deploy/cluster.sh start-node NODE   start a node's Patroni again (after a failover test)
+#   deploy/cluster.sh standby-delay S   the standby applies WAL S seconds late (0: at once)
 #   deploy/cluster.sh down    stop everything it started and delete its folder
 #
 # Everything runs as one normal user (yourself; `postgres` when run as root, since
@@ -169,6 +170,19 @@ down() {
     say "down; $DIR removed"
 }
 
+standby_delay() {  # seconds: every standby applies WAL that late (0: at once), for a lag test
+    local delay=${1:?seconds} node port
+    for node in node1 node2; do
+        if [ $node = node1 ]; then port=$NODE1_API; else port=$NODE2_API; fi
+        api "$port" /replica 2>/dev/null || continue
+        as_user sed -i -e '/^  recovery_conf:$/,+1d' "$DIR/$node.yml"
+        if [ "$delay" != 0 ]; then
+            as_user sed -i -e "s|^postgresql:\$|postgresql:\n  recovery_conf:\n    recovery_min_apply_delay: ${delay}s|" "$DIR/$node.yml"
+        fi
+        kill -HUP "$(cat "$DIR/$node.pid")"  # Patroni reloads its file and applies it
+    done
+}
+
 status() {
     for port in "$NODE1_API" "$NODE2_API"; do
         curl -fsS "http://127.0.0.1:$port/patroni" 2>/dev/null | python3 -c \
@@ -184,6 +198,7 @@ case "${1:-}" in
     test-env) print_test_env ;;
     missing) missing_packages ;;
     start-node) start_detached "${2:?node1 or node2}" patroni "$DIR/$2.yml" ;;
+    standby-delay) standby_delay "${2:-}" ;;
     status) status ;;
-    *) echo "usage: $0 up|down|env|test-env|status|missing|start-node NODE" >&2; exit 2 ;;
+    *) echo "usage: $0 up|down|env|test-env|status|missing|start-node NODE|standby-delay S" >&2; exit 2 ;;
 esac

@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 from app.db.replicas import PRIMARY, REPLICAS
 from app.models import Item
 from tests.fixtures import PASSWORD
-from tests.support import serving
+from tests.support import REPO, primary_url, serving
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("DATABASE_REPLICA_URLS"), reason="needs the cluster (make cluster)"
@@ -93,3 +93,57 @@ async def test_with_every_replica_down_reads_go_to_the_primary(tmp_path):
         me = await http.get("/users/me", headers={"Authorization": f"Bearer {token}"})
         assert me.status_code == 200
     assert "replicas serving reads: none (primary)" in (tmp_path / "log").read_text()
+
+
+async def _standby_delay(replica: asyncpg.Connection, seconds: int) -> None:
+    """The standby applies WAL `seconds` late (Patroni's recovery_min_apply_delay)."""
+    done = await asyncio.create_subprocess_exec(
+        str(REPO / "deploy" / "cluster.sh"), "standby-delay", str(seconds)
+    )
+    assert await done.wait() == 0
+    expected = f"{seconds}s" if seconds else "0"
+    for _ in range(100):
+        if await replica.fetchval("SHOW recovery_min_apply_delay") == expected:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"recovery_min_apply_delay is not {expected}")
+
+
+async def test_a_lagging_replica_serves_no_reads_until_it_catches_up(tmp_path):
+    """The standby applies WAL late while a write commits without waiting for it (the
+    writer's own `synchronous_commit = local`): once it is more than
+    DB_REPLICA_MAX_LAG_SECONDS behind, the replica serves no reads, so the new row is
+    found; when it has caught up, it serves them again."""
+    log = tmp_path / "server.log"
+    replica = await asyncpg.connect(
+        os.environ["DATABASE_REPLICA_URLS"].split(",")[0], statement_cache_size=0
+    )
+    writer = await asyncpg.connect(primary_url(), statement_cache_size=0)
+    try:
+        async with (
+            serving(DB_REPLICA_MAX_LAG_SECONDS="1", LOG_FILE=str(log)) as server,
+            httpx.AsyncClient(base_url=server.url, timeout=30) as http,
+        ):
+            body = {"email": "lag@example.com", "password": PASSWORD}
+            user_id = (await http.post("/users/", json=body)).json()["id"]
+            form = {"username": body["email"], "password": PASSWORD}
+            token = (await http.post("/auth/token", data=form)).json()["access_token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            await _standby_delay(replica, 30)
+            async with writer.transaction():
+                await writer.execute("SET LOCAL synchronous_commit = local")
+                item_id = await writer.fetchval(
+                    "INSERT INTO items (name, owner_id, created_at, updated_at, version) "
+                    "VALUES ('late', $1, now(), now(), 1) RETURNING id",
+                    user_id,
+                )
+            await asyncio.sleep(3)  # more than a second behind now
+            assert "replicas serving reads: none (primary)" in log.read_text()
+            assert (await http.get(f"/items/{item_id}", headers=headers)).status_code == 200
+            await _standby_delay(replica, 0)
+            await asyncio.sleep(3)
+            assert log.read_text().count("replicas serving reads: replica0") == 2
+    finally:
+        await _standby_delay(replica, 0)
+        await replica.close()
+        await writer.close()

@@ -70,8 +70,10 @@ RUN python -m compileall -q app migrations \
 USER 10001:10001
 EXPOSE 8000
 
-# No curl in slim: ask /health (200 only when the database answers) with the stdlib.
+# Liveness: /health/live answers 200 whenever the process serves, database or not, so
+# a database outage does not get the container restarted (readiness, /health/ready, is
+# for the load balancer). No curl in slim: the stdlib asks.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ.get('PORT', '8000')}/health\", timeout=4)"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ.get('PORT', '8000')}/health/live\", timeout=4)"]
 
 ENTRYPOINT ["/app/scripts/start.sh"]

@@ -4,17 +4,21 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from tortoise.contrib.fastapi import RegisterTortoise
 
 from app.api.errors import install_error_handlers
 from app.api.middleware import (
+    REQUEST_ID_HEADER,
     BodySizeLimitMiddleware,
     HeadAsGetMiddleware,
     SecurityHeadersMiddleware,
+    is_valid_request_id,
+    new_request_id,
 )
-from app.api.routes import auth, items, stats, users
+from app.api.routes import auth, health, items, stats, users
 from app.core.config import Settings, get_settings
 from app.db.config import tortoise_config
 from app.db.replicas import REPLICAS, replica_names
@@ -48,14 +52,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["*"],
-        allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
-        expose_headers=["X-Total-Count", "Link", "ETag", "Retry-After", "Idempotent-Replayed"],
+        allow_headers=[
+            *("Authorization", "Content-Type", "If-Match", "Idempotency-Key", REQUEST_ID_HEADER)
+        ],
+        expose_headers=[
+            *("X-Total-Count", "Link", "ETag", "Retry-After", "Idempotent-Replayed"),
+            REQUEST_ID_HEADER,
+        ],
     )
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(HeadAsGetMiddleware)
-    app.add_middleware(SecurityHeadersMiddleware)  # added last: outermost, on every answer
+    app.add_middleware(SecurityHeadersMiddleware)
+    # Added last: outermost, so every answer (errors too) carries the request's id.
+    app.add_middleware(
+        CorrelationIdMiddleware,
+        header_name=REQUEST_ID_HEADER,
+        validator=is_valid_request_id,
+        generator=new_request_id,
+    )
     install_error_handlers(app)
-    for module in (auth, users, items, stats):
+    for module in (auth, users, items, stats, health):
         app.include_router(module.router)
     return app
 

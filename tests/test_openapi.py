@@ -20,8 +20,16 @@ CONTRACT = {
     ("post", "/items/transfer"): {200, 400, 401, 403, 404, 409, 422, 503},
     ("get", "/stats"): {200, 401, 503},
     ("get", "/health"): {200, 503},
+    ("get", "/health/live"): {200},
+    ("get", "/health/ready"): {200, 503},
 }
-PUBLIC = {("post", "/auth/token"), ("post", "/users/"), ("get", "/health")}
+PUBLIC = {
+    ("post", "/auth/token"),
+    ("post", "/users/"),
+    ("get", "/health"),
+    ("get", "/health/live"),
+    ("get", "/health/ready"),
+}
 
 
 @pytest.fixture

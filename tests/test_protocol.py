@@ -10,7 +10,14 @@ from app.main import create_app
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/health"), ("GET", "/stats"), ("POST", "/auth/token"), ("GET", "/users/me")],
+    [
+        ("GET", "/health"),
+        ("GET", "/health/live"),
+        ("GET", "/health/ready"),
+        ("GET", "/stats"),
+        ("POST", "/auth/token"),
+        ("GET", "/users/me"),
+    ],
 )
 async def test_every_path_answers_with_and_without_the_trailing_slash(client, alice, method, path):
     data = {"username": "alice", "password": alice.password} if method == "POST" else None

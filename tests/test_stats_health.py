@@ -1,4 +1,8 @@
-"""`/stats`, `/health`, and what every route answers when the database is unreachable."""
+"""`/stats`, the health probes, and what every route answers when the database is
+unreachable."""
+
+import shutil
+import sys
 
 import httpx
 import pytest
@@ -6,8 +10,10 @@ from asgi_lifespan import LifespanManager
 
 from app.core.config import get_settings
 from app.core.security import create_access_token
+from app.db.migrations import MIGRATIONS_DIR, migration_files
 from app.main import create_app
 from app.models import User
+from tests.support import UPGRADE_FROM, run, scratch_database
 
 
 async def test_stats_counts_in_the_database(client, make_account):
@@ -72,6 +78,57 @@ async def test_health_is_503_when_the_database_is_unreachable(unreachable_client
 
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "database": "unreachable"}
+
+
+async def test_live_and_ready_when_all_is_well(client):
+    live, ready = await client.get("/health/live"), await client.get("/health/ready")
+
+    assert (live.status_code, live.json()) == (200, {"status": "ok"})
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ok", "database": "ok", "migrations": "ok"}
+
+
+async def test_without_the_database_the_process_is_live_but_not_ready(unreachable_client):
+    """A database outage must not get every container restarted: liveness holds."""
+    live, ready = (
+        await unreachable_client.get("/health/live"),
+        await unreachable_client.get("/health/ready"),
+    )
+
+    assert (live.status_code, live.json()) == (200, {"status": "ok"})
+    assert ready.status_code == 503
+    assert ready.json()["database"] == "unreachable"
+
+
+async def test_not_ready_while_a_migration_is_pending(tmp_path):
+    """A new version started before `migrate` ran: out of rotation until it has."""
+    async with scratch_database(tmp_path) as url:
+        code, out, err = await run(
+            sys.executable, "-c", UPGRADE_FROM, str(_first_two(tmp_path)), DATABASE_URL=url
+        )
+        assert code == 0, out + err
+        app = create_app(get_settings().model_copy(update={"database_url": url}))
+        async with (
+            LifespanManager(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
+        ):
+            ready = await http.get("/health/ready")
+            assert ready.status_code == 503
+            assert ready.json() == {
+                "status": "unavailable",
+                "database": "ok",
+                "migrations": "pending",
+            }
+            assert (await http.get("/health")).status_code == 200
+
+
+def _first_two(tmp_path):
+    """A copy of migrations/ with only its first two files: an older deploy's."""
+    folder = tmp_path / "older"
+    shutil.copytree(MIGRATIONS_DIR, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    for path in migration_files(folder)[2:]:
+        (folder / "models" / path).unlink()
+    return folder
 
 
 @pytest.mark.parametrize(

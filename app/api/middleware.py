@@ -1,11 +1,28 @@
-"""Pure ASGI middleware: a request body limit and security headers on every response."""
+"""Pure ASGI middleware: a request body limit and security headers on every response;
+and what a request id may be (the middleware that sets it is asgi-correlation-id's)."""
 
 import json
+import re
+import uuid
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY_BYTES = 1024 * 1024
+
+# Every answer carries one: the client's own if it sent a valid one, else a new one.
+REQUEST_ID_HEADER = "X-Request-ID"
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+
+def is_valid_request_id(value: str) -> bool:
+    """1-128 letters, digits, `.`, `_` or `-` (the contract): safe in logs and headers."""
+    return REQUEST_ID.fullmatch(value) is not None
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",

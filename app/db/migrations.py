@@ -249,6 +249,23 @@ async def connect_when_ready(
             await asyncio.sleep(1)
 
 
+def migration_files(location: Path = MIGRATIONS_DIR) -> list[str]:
+    """The migration files, in the order they apply."""
+    names = (path.name for path in (location / "models").glob("[0-9]*_*.py"))
+    return sorted(names, key=lambda name: int(name.split("_")[0]))
+
+
+async def pending_migrations(db: BaseDBAsyncClient) -> list[str]:
+    """The migration files not yet applied to the database `db` reaches, read with that
+    connection (for `/health/ready`, inside the running app)."""
+    try:
+        rows = await db.execute_query_dict("SELECT version FROM aerich WHERE app = 'models'")
+    except OperationalError:  # no `aerich` table: nothing applied
+        return migration_files()
+    applied = {row["version"] for row in rows}
+    return [name for name in migration_files() if name not in applied]
+
+
 async def status(
     config: dict[str, Any], location: Path = MIGRATIONS_DIR
 ) -> tuple[list[str], list[str]]:

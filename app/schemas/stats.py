@@ -1,4 +1,4 @@
-"""What `GET /stats` and `GET /health` answer."""
+"""What `GET /stats` and the health probes answer."""
 
 from typing import Literal
 
@@ -20,3 +20,13 @@ class Stats(BaseModel):
 class Health(BaseModel):
     status: Literal["ok", "unavailable"]
     database: Literal["ok", "unreachable"]
+
+
+class Live(BaseModel):
+    status: Literal["ok"]
+
+
+class Ready(BaseModel):
+    status: Literal["ok", "unavailable"]
+    database: Literal["ok", "unreachable"]
+    migrations: Literal["ok", "pending", "unknown"]

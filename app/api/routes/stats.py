@@ -1,19 +1,14 @@
-"""`/stats` and `/health`: answered by the database, never by loading rows into Python."""
+"""`/stats`: answered by the database, never by loading rows into Python."""
 
-import asyncio
-
-from fastapi import status
-from fastapi.responses import JSONResponse
 from tortoise import connections
 from tortoise.functions import Count
 
 from app.api.deps import CurrentUser
 from app.api.errors import error_responses
 from app.api.routing import CollectionRouter
-from app.db.errors import DATABASE_UNAVAILABLE
 from app.db.replicas import PRIMARY
 from app.models import Item
-from app.schemas.stats import Health, Stats, TopOwner
+from app.schemas.stats import Stats, TopOwner
 
 router = CollectionRouter(tags=["stats"])
 
@@ -24,7 +19,6 @@ SELECT
     (SELECT COUNT(*) FROM users WHERE is_active) AS active_users,
     (SELECT COUNT(*) FROM items) AS items
 """
-HEALTH_TIMEOUT_SECONDS = 3.0
 
 
 @router.get("/stats", response_model=Stats, responses=error_responses(401), summary="Totals")
@@ -41,22 +35,3 @@ async def read_stats(_: CurrentUser) -> Stats:
         **totals,
         top_owners=[TopOwner(user_id=row["owner_id"], items=row["items"]) for row in top_owners],
     )
-
-
-@router.get(
-    "/health",
-    response_model=Health,
-    responses={503: {"model": Health, "description": "The database is unreachable."}},
-    summary="Liveness and database reachability",
-)
-async def health() -> Health | JSONResponse:
-    try:
-        await asyncio.wait_for(
-            connections.get(PRIMARY).execute_query("SELECT 1"), HEALTH_TIMEOUT_SECONDS
-        )
-    except DATABASE_UNAVAILABLE:
-        return JSONResponse(
-            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-            content=Health(status="unavailable", database="unreachable").model_dump(),
-        )
-    return Health(status="ok", database="ok")

@@ -18,9 +18,12 @@ from app.models import Item
 from tests.fixtures import PASSWORD
 from tests.support import REPO, primary_url, serving
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("DATABASE_REPLICA_URLS"), reason="needs the cluster (make cluster)"
-)
+pytestmark = [
+    pytest.mark.cluster,
+    pytest.mark.skipif(
+        not os.environ.get("DATABASE_REPLICA_URLS"), reason="needs the cluster (make cluster)"
+    ),
+]
 ROUNDS = 100
 
 

@@ -22,9 +22,12 @@ import pytest
 from tests.fixtures import PASSWORD
 from tests.support import REPO, primary_url, serving
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("CLUSTER_FAILOVER"), reason="kills a cluster node: CLUSTER_FAILOVER=1"
-)
+pytestmark = [
+    pytest.mark.cluster,
+    pytest.mark.skipif(
+        not os.environ.get("CLUSTER_FAILOVER"), reason="kills a cluster node: CLUSTER_FAILOVER=1"
+    ),
+]
 CLUSTER_DIR = Path(os.environ.get("CLUSTER_DIR", "/tmp/app-cluster"))
 NODES = {"node1": 58008, "node2": 58009}  # Patroni's REST ports (deploy/cluster.sh)
 WRITERS = 6

@@ -54,7 +54,6 @@ class ReplicaWatch:
         self.names: list[str] = []
         self.max_lag = 0.0
         self.usable: list[str] = []
-        self.read_your_writes = False
         self._turn = itertools.count()
         self._task: asyncio.Task[None] | None = None
         self._reported: list[str] | None = None
@@ -67,8 +66,7 @@ class ReplicaWatch:
         self.names, self.max_lag, self.usable, self._reported = names, max_lag, [], None
         if not names:
             return
-        self.read_your_writes = await self._primary_waits_for_apply()
-        if not self.read_your_writes:
+        if not await self._primary_waits_for_apply():
             logger.warning(
                 "DATABASE_REPLICA_URLS is set, but the primary's synchronous_commit is not "
                 "remote_apply: a replica could answer from before a client's own write, so "

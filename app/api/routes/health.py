@@ -45,18 +45,16 @@ async def ready() -> Ready | JSONResponse:
     """503 while the database does not answer, or while a migration is pending (a new
     version that started before `migrate` ran): take the instance out of rotation,
     don't restart it."""
-    answer = Ready(status="unavailable", database="unreachable", migrations="unknown")
-    if await _database_answers():
-        try:
-            pending = await asyncio.wait_for(
-                pending_migrations(connections.get(PRIMARY)), HEALTH_TIMEOUT_SECONDS
-            )
-        except DATABASE_UNAVAILABLE:
-            pending = None
-        if pending == []:
+    try:  # one query answers both: the database is there, and how far its schema is
+        pending = await asyncio.wait_for(
+            pending_migrations(connections.get(PRIMARY)), HEALTH_TIMEOUT_SECONDS
+        )
+    except DATABASE_UNAVAILABLE:
+        answer = Ready(status="unavailable", database="unreachable", migrations="unknown")
+    else:
+        if not pending:
             return Ready(status="ok", database="ok", migrations="ok")
-        if pending:
-            answer = Ready(status="unavailable", database="ok", migrations="pending")
+        answer = Ready(status="unavailable", database="ok", migrations="pending")
     return JSONResponse(answer.model_dump(), status.HTTP_503_SERVICE_UNAVAILABLE)
 
 

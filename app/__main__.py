@@ -12,14 +12,20 @@ Failures are one `error: ...` line on stderr, not a traceback.
 
 import argparse
 import asyncio
+import contextlib
+import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
 import asyncpg
 from pydantic import TypeAdapter, ValidationError
 from tortoise import Tortoise
 from tortoise.exceptions import OperationalError
 
-from app.core.config import get_settings
+from app.core.config import Settings, get_settings
 from app.db import migrations
 from app.db.config import MIGRATIONS_TORTOISE_ORM, TORTOISE_ORM, is_postgres
 from app.db.errors import DATABASE_UNAVAILABLE
@@ -160,13 +166,16 @@ def _make_migration(name: str) -> int:
 def _serve() -> int:
     import uvicorn
 
+    from app.core.logging import configure_logging
+
     settings = get_settings()
     if settings.web_concurrency > 1 and not is_postgres(TORTOISE_ORM):
         _error("WEB_CONCURRENCY > 1 needs PostgreSQL: a SQLite file has one process at a time")
         return 1
+    configure_logging(settings)  # uvicorn's lines as the app's: LOG_FORMAT, request ids
     try:
         # SQLite: this process is the file's only user until it exits (one worker, in it).
-        with exclusive_database(TORTOISE_ORM):
+        with exclusive_database(TORTOISE_ORM), _metrics_shared_by_workers(settings):
             uvicorn.run(
                 "app.main:app",
                 host=settings.host,
@@ -177,6 +186,7 @@ def _serve() -> int:
                 proxy_headers=True,
                 forwarded_allow_ips=settings.forwarded_allow_ips,
                 log_level=settings.log_level.lower(),
+                log_config=None,  # configure_logging's one handler prints every line
                 # On SIGTERM: stop accepting, let in-flight requests finish (up to this
                 # long), then run the lifespan's shutdown, which closes the database pool.
                 timeout_graceful_shutdown=settings.shutdown_grace_seconds,
@@ -185,6 +195,29 @@ def _serve() -> int:
         _error(str(exc))
         return 1
     return 0
+
+
+@contextlib.contextmanager
+def _metrics_shared_by_workers(settings: Settings) -> Iterator[None]:
+    """With several workers, prometheus-client's multiprocess mode: a directory, empty at
+    start, that the workers write their values to (PROMETHEUS_MULTIPROC_DIR, if set, is
+    used and emptied; else a new one, removed at exit)."""
+    from app.core.metrics import MULTIPROCESS_DIR_VARIABLE
+
+    if settings.web_concurrency == 1:
+        yield
+        return
+    given = os.environ.get(MULTIPROCESS_DIR_VARIABLE)
+    folder = Path(given) if given else Path(tempfile.mkdtemp(prefix="app-metrics-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):  # values of an earlier run's processes
+        stale.unlink()
+    os.environ[MULTIPROCESS_DIR_VARIABLE] = str(folder)  # inherited by the workers
+    try:
+        yield
+    finally:
+        if not given:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,5 @@
 """The FastAPI application: routers, middleware, error handlers and the ORM's lifespan."""
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,21 +13,24 @@ from app.api.middleware import (
     REQUEST_ID_HEADER,
     BodySizeLimitMiddleware,
     HeadAsGetMiddleware,
+    RequestLogMiddleware,
     SecurityHeadersMiddleware,
     is_valid_request_id,
     new_request_id,
 )
 from app.api.routes import auth, health, items, stats, users
+from app.api.routes import metrics as metrics_route
+from app.core import metrics
 from app.core.config import Settings, get_settings
+from app.core.logging import configure_logging
 from app.db.config import tortoise_config
 from app.db.replicas import REPLICAS, replica_names
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    logging.basicConfig(level=settings.log_level)
-    if settings.sql_echo:  # like SQLAlchemy's echo=True: every statement with its values
-        logging.getLogger("tortoise.db_client").setLevel(logging.DEBUG)
+    configure_logging(settings)
+    metrics.observe_queries()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -36,10 +38,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with RegisterTortoise(app, config=tortoise_config(settings)):
             replicas = replica_names(len(settings.database_replica_urls))
             await REPLICAS.start(replicas, settings.db_replica_max_lag_seconds)
-            try:
-                yield
-            finally:
-                await REPLICAS.stop()
+            async with metrics.pool_gauges_kept_fresh():
+                try:
+                    yield
+                finally:
+                    await REPLICAS.stop()
 
     app = FastAPI(
         title="Users and items",
@@ -63,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(RequestLogMiddleware)
     # Added last: outermost, so every answer (errors too) carries the request's id.
     app.add_middleware(
         CorrelationIdMiddleware,
@@ -71,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generator=new_request_id,
     )
     install_error_handlers(app)
-    for module in (auth, users, items, stats, health):
+    for module in (auth, users, items, stats, health, metrics_route):
         app.include_router(module.router)
     return app
 

@@ -65,6 +65,7 @@ SEED_EPOCH = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 SERVER_SETTINGS = {
     "ENVIRONMENT": "production",
     "LOG_LEVEL": "INFO",
+    "LOG_FORMAT": "json",  # one line per request, as a deployment ships them
     "SQL_ECHO": "false",
     "FORWARDED_ALLOW_IPS": "127.0.0.1",
     "CORS_ORIGINS": "",

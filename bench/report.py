@@ -235,11 +235,13 @@ def build(
     info: dict[str, Any],
     charts: list[str] = (),
     scale_section: str = "",
+    observability_section: str = "",
 ) -> str:
     """The report's text. `info`: date, elapsed_min, machine, versions, verify, cpus,
     warmup_problems (lines about warm-ups that did not run cleanly); `charts`:
     the lines that show the pictures (`bench/charts.py`); `scale_section`: the table and
-    picture of `bench/scale.py`, when it ran."""
+    picture of `bench/scale.py`, when it ran; `observability_section`: the on/off table of
+    `bench/overhead.py`, when it ran."""
     by_key = {s.key: s for s in servers}
     scenarios = [s for s in SCENARIOS if s.key in results]
     growth = [s for s in scenarios if s.key.startswith(("users_items_", "items_owner_"))]
@@ -253,6 +255,7 @@ def build(
         "signins": "user" in results and "user_logins" in results,
         "growth": bool(growth),
         "scale": bool(scale_section),
+        "observability": bool(observability_section),
     }
     verified = info["verify"]
     values = {
@@ -280,6 +283,7 @@ def build(
         "signin_rows": "\n".join(signin_rows(results, servers)) if flags["signins"] else "",
         "growth_rows": "\n".join(growth_rows(results, growth, servers)),
         "scale_rows": scale_section,
+        "observability_rows": observability_section,
         "memory_rows": "\n".join(
             f"| {s.label} | {s.memory['VmRSS'] / 1024:.1f} | {s.memory['VmHWM'] / 1024:.1f} |"
             for s in servers
@@ -303,13 +307,14 @@ def rebuild() -> int:
     servers = [s for s in make_servers({}) if s.key in ran or not ran]  # an older run: fewer
     for server in servers:
         server.memory = saved["memory"].get(server.key) or {}
-    from bench import charts, scale
+    from bench import charts, overhead, scale
 
     out = Path(saved["info"].get("out", config.OUT))  # the report that run wrote
     pictures = charts.draw(saved["results"], servers, out)
     scaled = saved.get("scale") or []
     section = scale.section(scaled, scale.draw(scaled, out))
-    out.write_text(build(saved["results"], servers, saved["info"], pictures, section))
+    observed = overhead.section(saved.get("observability") or {})
+    out.write_text(build(saved["results"], servers, saved["info"], pictures, section, observed))
     print(f"wrote {out}")
     return 0
 

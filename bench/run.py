@@ -18,7 +18,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from bench import charts, config, machine, report, scale, seeding
+from bench import charts, config, machine, overhead, report, scale, seeding
 from bench.config import LOGS, BenchError, Scenario, log
 from bench.load import round_summary, run_round
 from bench.servers import Server, make_servers
@@ -105,6 +105,7 @@ def main() -> int:
         for server in servers:
             server.read_memory()
             server.stop()
+        observed = overhead.measure(env) if "user" in {s.key for s in scenarios} else {}
         scaled = scale.measure(env, hashed_password) if scale_sizes else []
         info: dict[str, Any] = {
             "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -119,9 +120,13 @@ def main() -> int:
         }
         pictures = charts.draw(results, servers, config.OUT)
         section = scale.section(scaled, scale.draw(scaled, config.OUT))
-        config.OUT.write_text(report.build(results, servers, info, pictures, section))
+        observed_section = overhead.section(observed)
+        config.OUT.write_text(
+            report.build(results, servers, info, pictures, section, observed_section)
+        )
         memory = {server.key: server.memory for server in servers}
         saved = {"info": info, "memory": memory, "results": results, "scale": scaled}
+        saved["observability"] = observed
         (LOGS / "results.json").write_text(json.dumps(saved, indent=1))
         log(f"wrote {config.OUT} in {(time.monotonic() - started) / 60:.1f} min")
         return 0

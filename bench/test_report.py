@@ -276,3 +276,20 @@ def test_the_scale_table_gives_each_request_its_cost_ratio_and_verdict(tmp_path)
     assert scale.section([], None) == ""
     pytest.importorskip("matplotlib", reason="the chart needs the bench extra")
     assert scale.draw(scaled, tmp_path / "RESULTS.md").stat().st_size > 0
+
+
+def test_the_observability_section_sets_on_beside_off() -> None:
+    from bench import overhead
+
+    runs = {
+        "on": [round_result(950), round_result(900), round_result(1000)],
+        "off": [round_result(1000), round_result(1100), round_result(1000)],
+    }
+    section = overhead.section(runs)
+    text = report.build({}, fake_servers(), info(), observability_section=section)
+
+    assert "## What observability costs" in text
+    assert "| on | request ids, JSON request lines, metrics | 475 |" in text
+    assert "| off | all three taken out | 500 |" in text
+    assert "On/off req/s: 95.0% (met); target ≥ 90%." in text
+    assert overhead.section({}) == ""

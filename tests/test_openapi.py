@@ -22,6 +22,7 @@ CONTRACT = {
     ("get", "/health"): {200, 503},
     ("get", "/health/live"): {200},
     ("get", "/health/ready"): {200, 503},
+    ("get", "/metrics"): {200, 404},
 }
 PUBLIC = {
     ("post", "/auth/token"),
@@ -29,6 +30,7 @@ PUBLIC = {
     ("get", "/health"),
     ("get", "/health/live"),
     ("get", "/health/ready"),
+    ("get", "/metrics"),
 }
 
 

@@ -25,13 +25,15 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token")
 STRONG_ETAG = re.compile(r'"([1-9][0-9]{0,9})"')
 
 
-async def get_current_user(token: Annotated[str, Depends(oauth2_scheme)]) -> User:
+async def get_current_user(request: Request, token: Annotated[str, Depends(oauth2_scheme)]) -> User:
     """The active user a valid, unrevoked bearer token names; 401 for anything else.
-    Writes lock this user's row and check it again (`User.lock_acting`)."""
+    Writes lock this user's row and check it again (`User.lock_acting`). The request's
+    log line names the user (`RequestLogMiddleware`)."""
     claims = decode_access_token(token)
     user = await User.by_token(*claims) if claims else None
     if user is None:
         raise NotAuthenticated
+    request.state.user_id = user.id
     return user
 
 

@@ -1,12 +1,24 @@
-"""Pure ASGI middleware: a request body limit and security headers on every response;
-and what a request id may be (the middleware that sets it is asgi-correlation-id's)."""
+"""Pure ASGI middleware: a request body limit, security headers on every response, and
+one log line and the request metrics per request; and what a request id may be (the
+middleware that sets it is asgi-correlation-id's).
+
+`RequestLogMiddleware` sits just inside asgi-correlation-id's middleware (so its line
+carries the request id) and outside the others (so a 413 or a CORS preflight they answer
+is logged and counted too). The route template is what the router matched
+(`scope["route"]`, set on the one scope dict: no middleware in between copies it), the
+user id what `get_current_user` found (`request.state.user_id`).
+"""
 
 import json
+import logging
 import re
+import time
 import uuid
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core import metrics
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -147,4 +159,63 @@ class HeadAsGetMiddleware:
                 message = {"type": "http.response.body", "body": b""}
             await send(message)
 
-        await self.app({**scope, "method": "GET"}, receive, send_without_body)
+        # In place, not on a copy: RequestLogMiddleware reads the matched route off this
+        # dict once the router has set it (it noted the method HEAD before).
+        scope["method"] = "GET"
+        await self.app(scope, receive, send_without_body)
+
+
+access_logger = logging.getLogger("app.requests")
+
+
+def route_template(scope: Scope) -> str:
+    """`/users/{user_id}` for `/users/7` (and for `/users/7/`, its alias): the path the
+    router matched, without its parameters' types (`{user_id:int}`)."""
+    route = scope.get("route")
+    path = getattr(route, "path_format", None)
+    if path is None:
+        return metrics.UNMATCHED_ROUTE
+    return path.rstrip("/") or "/"
+
+
+class RequestLogMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        method = scope["method"]  # before HeadAsGetMiddleware answers HEAD as GET
+        state = scope.setdefault("state", {})  # shared with the routes' `request.state`
+        status = 500  # unless an answer starts: an exception becomes the 500 outside
+
+        async def send_noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_status)
+        finally:
+            seconds = time.perf_counter() - start
+            route = route_template(scope)
+            metrics.observe_request(method, route, status, seconds)
+            access_logger.log(
+                logging.ERROR if status >= 500 else logging.INFO,
+                "%s %s %s",
+                method,
+                scope["path"],
+                status,
+                extra={
+                    "method": method,
+                    "path": scope["path"],  # without the query string
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(seconds * 1000, 2),
+                    "user_id": state.get("user_id"),
+                    "client": scope["client"][0] if scope.get("client") else None,
+                },
+            )

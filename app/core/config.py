@@ -3,6 +3,7 @@
 import os
 import secrets
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -30,6 +31,10 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: int = Field(default=25, ge=1)
     environment: Literal["development", "test", "production"] = "development"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # `json`: one JSON object per line, for log shippers; `console`: readable lines.
+    log_format: Literal["json", "console"] = "console"
+    # Who may read GET /metrics (addresses or networks, comma-separated); others get 404.
+    metrics_allow_ips: Annotated[list[str], NoDecode] = ["127.0.0.1"]
 
     database_url: str = "sqlite://data/app.sqlite3"
     # asyncpg pool: the counterparts of SQLAlchemy's pool_size / max_overflow / pool_recycle.
@@ -78,7 +83,7 @@ class Settings(BaseSettings):
     @classmethod
     def _split_lists(cls, data: dict) -> dict:
         """Accept the lists as comma-separated text, the way a shell sets them."""
-        for name in ("cors_origins", "database_replica_urls"):
+        for name in ("cors_origins", "database_replica_urls", "metrics_allow_ips"):
             value = data.get(name) if isinstance(data, dict) else None
             if isinstance(value, str):
                 data[name] = [part.strip() for part in value.split(",") if part.strip()]
@@ -86,6 +91,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check(self) -> "Settings":
+        self.metrics_networks()  # ValueError for what is not an address or a network
         if self.db_pool_min > self.db_pool_max:
             raise ValueError("DB_POOL_MIN must not exceed DB_POOL_MAX")
         if self.database_replica_urls and not _is_postgres_url(self.database_url):
@@ -101,6 +107,9 @@ class Settings(BaseSettings):
                 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
             )
         return self
+
+    def metrics_networks(self) -> list[IPv4Network | IPv6Network]:
+        return [ip_network(entry, strict=False) for entry in self.metrics_allow_ips]
 
     def installation_key_path(self) -> Path:
         """Beside the SQLite database file, or in ./data for any other database."""

@@ -1,6 +1,7 @@
 """The PostgreSQL engine: Tortoise's asyncpg client, with pooled connections released
 without a reset query, one retry of a read whose pooled connection turned out dead, and
-model objects built by the fast row loop of `app/db/hydration.py`.
+model objects built by the fast row loop of `app/db/hydration.py`, and every statement
+timed for the metrics (`app/db/instrumentation.py`).
 
 Releasing a connection, asyncpg's pool sends `pg_advisory_unlock_all(); CLOSE ALL;
 UNLISTEN *; RESET ALL` by default: one more round trip after every statement the service
@@ -30,6 +31,7 @@ from tortoise.backends.base.client import (
 
 from app.db.errors import CONNECTION_LOST
 from app.db.hydration import FastSelect
+from app.db.instrumentation import TimedQueries
 
 T = TypeVar("T")
 
@@ -50,7 +52,7 @@ class Executor(FastSelect, AsyncpgExecutor):
     pass
 
 
-class Transaction(TransactionWrapper):
+class Transaction(TimedQueries, TransactionWrapper):
     """A transaction's connection builds objects the same way (savepoints included)."""
 
     executor_class = Executor
@@ -59,7 +61,7 @@ class Transaction(TransactionWrapper):
         return NestedTransactionContext(Transaction(self))
 
 
-class AsyncpgClient(AsyncpgDBClient):
+class AsyncpgClient(TimedQueries, AsyncpgDBClient):
     connection_class = LeanConnection
     executor_class = Executor
 

@@ -10,6 +10,7 @@ from app.db.replicas import PRIMARY, replica_names
 
 MODELS_MODULES = ["app.models", "aerich.models"]
 POSTGRES_ENGINE = "app.db.backend"  # Tortoise's asyncpg client with a read retry
+SQLITE_ENGINE = "app.db.sqlite_backend"  # Tortoise's aiosqlite client, statements timed
 
 
 def tortoise_config(
@@ -40,6 +41,7 @@ def _connection(settings: Settings, url: str) -> dict[str, Any]:
         database_file = credentials["file_path"]
         if database_file != ":memory:":
             Path(database_file).parent.mkdir(parents=True, exist_ok=True)
+        connection["engine"] = SQLITE_ENGINE
     else:
         connection["engine"] = POSTGRES_ENGINE
         credentials.update(

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-SQLITE_ENGINE = "tortoise.backends.sqlite"
+from app.db.config import SQLITE_ENGINE
 
 
 class DatabaseInUse(Exception):

@@ -12,6 +12,7 @@ from app.api.routing import CollectionRouter
 from app.core.config import get_settings
 from app.core.emails import email_search_text
 from app.core.errors import BadCredentials, InactiveUser, TooManyLoginAttempts
+from app.core.metrics import LOGINS
 from app.core.security import create_access_token, verify_password
 from app.models import LoginFailure, User
 from app.schemas.auth import Token
@@ -38,17 +39,21 @@ async def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Dep
     user = await User.by_login(form.username)
     key = _throttle_key(request, user, form.username)
     if retry_after := await LoginFailure.count_attempt(key, settings.login_max_failures, window):
+        LOGINS.labels("throttled").inc()
         raise TooManyLoginAttempts(retry_after)
     # An unknown account still costs one verification, so timing does not reveal it.
     matched, new_hash = await verify_password(form.password, user.hashed_password if user else None)
     if not matched or user is None:
+        LOGINS.labels("failed").inc()
         raise BadCredentials
     await LoginFailure.clear(key)
     if not user.is_active:
+        LOGINS.labels("inactive").inc()
         raise InactiveUser
     if new_hash:  # an old bcrypt hash or weaker argon2 cost: store the current scheme,
         # unless the password changed while we were verifying the old one.
         await User.filter(id=user.id, hashed_password=user.hashed_password).update(
             hashed_password=new_hash
         )
+    LOGINS.labels("ok").inc()
     return Token(access_token=create_access_token(user.id, user.token_version))

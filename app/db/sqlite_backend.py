@@ -1,0 +1,26 @@
+"""The SQLite engine: Tortoise's aiosqlite client, its statements timed (see
+`app/db/instrumentation.py`) like the PostgreSQL engine's."""
+
+from tortoise.backends.base.client import NestedTransactionContext, TransactionContext
+from tortoise.backends.sqlite.client import (
+    SqliteClient as TortoiseSqliteClient,
+)
+from tortoise.backends.sqlite.client import (
+    SqliteTransactionContext,
+    SqliteTransactionWrapper,
+)
+
+from app.db.instrumentation import TimedQueries
+
+
+class Transaction(TimedQueries, SqliteTransactionWrapper):
+    def _in_transaction(self) -> TransactionContext:
+        return NestedTransactionContext(Transaction(self))
+
+
+class SqliteClient(TimedQueries, TortoiseSqliteClient):
+    def _in_transaction(self) -> TransactionContext:
+        return SqliteTransactionContext(Transaction(self), self._lock)
+
+
+client_class = SqliteClient

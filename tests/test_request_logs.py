@@ -1,0 +1,112 @@
+"""One log line per request, and nothing secret in any line: as a real server logs."""
+
+import json
+import logging
+import os
+import secrets
+
+import httpx
+import pytest
+
+from tests.fixtures import PASSWORD
+from tests.support import serving
+
+REQUEST_LOGGER = "app.requests"
+
+
+async def test_the_request_line_names_route_template_status_duration_and_user(
+    client, alice, caplog
+):
+    caplog.set_level(logging.INFO, logger=REQUEST_LOGGER)
+
+    response = await client.get(f"/users/{alice.id}", headers=alice.headers)
+    anonymous = await client.get("/users/me")
+
+    lines = [r for r in caplog.records if r.name == REQUEST_LOGGER]
+    signed_in, refused = lines[-2:]
+    assert (signed_in.method, signed_in.path, signed_in.route) == (
+        *("GET", f"/users/{alice.id}"),
+        "/users/{user_id}",
+    )
+    assert (signed_in.status, signed_in.user_id) == (response.status_code, alice.id)
+    assert signed_in.duration_ms > 0
+    assert (refused.route, refused.status, refused.user_id) == ("/users/me", 401, None)
+    assert anonymous.status_code == 401
+
+
+async def test_a_head_request_and_an_unknown_path_are_logged_as_such(client, caplog):
+    caplog.set_level(logging.INFO, logger=REQUEST_LOGGER)
+
+    await client.head("/health/live")
+    await client.get("/no/such/path")
+
+    head, unknown = [r for r in caplog.records if r.name == REQUEST_LOGGER][-2:]
+    assert (head.method, head.route, head.status) == ("HEAD", "/health/live", 200)
+    assert (unknown.route, unknown.status) == ("unmatched", 404)
+
+
+def _json_lines(text: str) -> list[dict]:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return [json.loads(line) for line in lines]  # every line is one JSON object
+
+
+async def test_a_full_flow_logs_json_lines_tied_to_requests_and_no_secret(tmp_path):
+    """LOG_FORMAT=json with SQL_ECHO and DEBUG on (the most a log ever shows): each
+    request's line carries its X-Request-ID, so do the SQL lines it caused, and no
+    password, token, hash or key appears anywhere."""
+    log = tmp_path / "server.log"
+    email = f"flow-{secrets.token_hex(4)}@example.com"
+    new_password = "another horse battery " + secrets.token_hex(4)
+    answers: list[httpx.Response] = []
+    env = {"LOG_FORMAT": "json", "SQL_ECHO": "true", "LOG_LEVEL": "DEBUG", "LOG_FILE": str(log)}
+    async with serving(**env) as server, httpx.AsyncClient(base_url=server.url) as http:
+        created = await http.post("/users/", json={"email": email, "password": PASSWORD})
+        wrong = await http.post("/auth/token", data={"username": email, "password": "nope!"})
+        login = await http.post("/auth/token", data={"username": email, "password": PASSWORD})
+        token = login.json()["access_token"]
+        bearer = {"Authorization": f"Bearer {token}"}
+        me = await http.get("/users/me", headers={**bearer, "X-Request-ID": "flow-me-1"})
+        user_id = me.json()["id"]
+        changed = await http.patch(
+            f"/users/{user_id}", json={"password": new_password}, headers=bearer
+        )
+        item = await http.post("/items/", json={"title": "thing"}, headers=bearer)
+        answers = [created, wrong, login, me, changed, item]
+    assert [a.status_code for a in answers] == [201, 401, 200, 200, 200, 401]
+
+    text = log.read_text()
+    lines = _json_lines(text)
+    for secret in (PASSWORD, new_password, "nope!", token, os.environ["SECRET_KEY"]):
+        assert secret not in text
+    assert "$argon2" not in text and "Bearer" not in text
+    assert "[redacted]" in text  # the INSERT of the user was echoed, its hash replaced
+
+    requests = {line["request_id"]: line for line in lines if line["logger"] == REQUEST_LOGGER}
+    for answer in answers:
+        line = requests[answer.headers["X-Request-ID"]]
+        assert (line["method"], line["path"], line["status"]) == (
+            answer.request.method,
+            answer.request.url.path,
+            answer.status_code,
+        )
+        assert {"timestamp", "level", "route", "duration_ms", "user_id"} <= set(line)
+    assert requests["flow-me-1"]["user_id"] == user_id
+    assert requests["flow-me-1"]["route"] == "/users/me"
+    statements = [
+        line
+        for line in lines
+        if line["logger"] == "tortoise.db_client" and line.get("request_id") == "flow-me-1"
+    ]
+    assert any("SELECT" in line["event"] for line in statements)
+
+
+@pytest.mark.parametrize("log_format", ["console", None])
+async def test_console_lines_are_the_default_and_carry_the_request_id(tmp_path, log_format):
+    log = tmp_path / "server.log"
+    env = {"LOG_FILE": str(log)} | ({"LOG_FORMAT": log_format} if log_format else {})
+    async with serving(**env) as server, httpx.AsyncClient(base_url=server.url) as http:
+        await http.get("/health/live", headers={"X-Request-ID": "console-42"})
+
+    (line,) = [line for line in log.read_text().splitlines() if "console-42" in line]
+    assert "GET /health/live 200" in line
+    assert not line.startswith("{")

@@ -6,6 +6,9 @@ createsuperuser --email [--password]
                               create a superuser, or promote (and reactivate) an account
 purge-idempotency-keys        delete the Idempotency-Keys older than 24 hours
 serve                         run the API with uvicorn on HOST:PORT
+shell [-c CODE]               Python with top-level await, Tortoise set up, models imported
+dbshell [-- ARGS]             psql or sqlite3 on DATABASE_URL, passed ARGS
+check [--deploy]              list refused (and, --deploy, weak) settings; exit 1 if any
 
 Failures are one `error: ...` line on stderr, not a traceback.
 """
@@ -13,6 +16,7 @@ Failures are one `error: ...` line on stderr, not a traceback.
 import argparse
 import asyncio
 import contextlib
+import importlib
 import os
 import shutil
 import sys
@@ -20,36 +24,24 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 from pydantic import TypeAdapter, ValidationError
 from tortoise import Tortoise
-from tortoise.exceptions import OperationalError
+from tortoise.exceptions import ConfigurationError, OperationalError
 
+from app.commands import check, dbshell, settings_error, shell
+from app.commands import database_error as _database_error
+from app.commands import error as _error
 from app.core.config import Settings, get_settings
-from app.db import migrations
-from app.db.config import MIGRATIONS_TORTOISE_ORM, TORTOISE_ORM, is_postgres
 from app.db.errors import DATABASE_UNAVAILABLE
 from app.db.sqlite_lock import DatabaseInUse, exclusive_database
 
-NO_SCHEMA = "the database has no schema yet; run `python -m app migrate` first"
-
-
-def _error(message: str) -> None:
-    print(f"error: {' '.join(message.split())}", file=sys.stderr)
-
-
-def _database_error(exc: Exception) -> int:
-    """One line for a database that cannot answer: unreachable, or not migrated."""
-    if isinstance(exc, DATABASE_UNAVAILABLE):
-        _error(f"database unreachable: {exc!r}")
-    elif isinstance(exc.__cause__, asyncpg.UndefinedTableError) or "no such table" in str(exc):
-        _error(f"{NO_SCHEMA} ({exc})")
-    else:
-        _error(str(exc))
-    return 1
+# The settings are read on first use, not on import: `check` reports them when invalid.
 
 
 async def _migrate(wait_seconds: float) -> int:
+    from app.db import migrations
+    from app.db.config import MIGRATIONS_TORTOISE_ORM
+
     try:
         with exclusive_database(MIGRATIONS_TORTOISE_ORM):  # SQLite: not while it is served
             applied = await migrations.upgrade(MIGRATIONS_TORTOISE_ORM, wait_seconds)
@@ -68,6 +60,9 @@ async def _migrate(wait_seconds: float) -> int:
 
 async def _migrations_status() -> int:
     """For deploys that wait for the schema: exit 0 only when every migration is applied."""
+    from app.db import migrations
+    from app.db.config import MIGRATIONS_TORTOISE_ORM
+
     try:
         applied, pending = await migrations.status(MIGRATIONS_TORTOISE_ORM)
     except DATABASE_UNAVAILABLE as exc:
@@ -82,6 +77,7 @@ async def _migrations_status() -> int:
 
 async def _create_superuser(email: str, password: str | None) -> int:
     """Create the account, or promote the existing one; the password only creates."""
+    from app.db.config import TORTOISE_ORM
     from app.schemas.user import Email
 
     try:
@@ -131,6 +127,7 @@ async def _create_or_promote(email: str, password: str | None) -> int:
 async def _purge_idempotency_keys() -> int:
     """Django's clearsessions, for Idempotency-Keys: run it from cron (say hourly); keys
     past their 24 hours are never replayed, only their rows stay until then."""
+    from app.db.config import TORTOISE_ORM
     from app.models import IdempotencyKey
 
     try:
@@ -167,6 +164,7 @@ def _serve() -> int:
     import uvicorn
 
     from app.core.logging import configure_logging
+    from app.db.config import TORTOISE_ORM, is_postgres
 
     settings = get_settings()
     if settings.web_concurrency > 1 and not is_postgres(TORTOISE_ORM):
@@ -234,8 +232,24 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--password", help="needed to create an account; unused to promote")
     commands.add_parser("purge-idempotency-keys", help="delete expired Idempotency-Keys")
     commands.add_parser("serve", help="serve the API on HOST:PORT")
+    console = commands.add_parser("shell", help="Python with Tortoise set up and the models")
+    console.add_argument("-c", "--command", dest="code", help="run CODE (await allowed), exit")
+    client = commands.add_parser("dbshell", help="the database's client: psql or sqlite3")
+    client.add_argument("args", nargs="*", help="after --: passed to the client")
+    checks = commands.add_parser("check", help="report refused (--deploy: also weak) settings")
+    checks.add_argument("--deploy", action="store_true", help=check.DEPLOY_HELP)
     args = parser.parse_args(argv)
 
+    if args.command == "check":
+        return check.check(args.deploy)
+    try:  # the settings, and the Tortoise config built from them
+        importlib.import_module("app.db.config")
+    except (ValidationError, ConfigurationError) as exc:
+        return settings_error(exc)
+    if args.command == "shell":
+        return shell.shell(args.code)
+    if args.command == "dbshell":
+        return dbshell.dbshell(args.args)
     if args.command == "migrate":
         return asyncio.run(_migrate(args.wait))
     if args.command == "migrations":

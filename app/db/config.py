@@ -7,10 +7,10 @@ from tortoise.backends.base.config_generator import expand_db_url
 
 from app.core.config import Settings, get_settings
 from app.db.replicas import PRIMARY, replica_names
+from app.db.sqlite_backend import SQLITE_ENGINE  # Tortoise's aiosqlite client, timed
 
 MODELS_MODULES = ["app.models", "aerich.models"]
 POSTGRES_ENGINE = "app.db.backend"  # Tortoise's asyncpg client with a read retry
-SQLITE_ENGINE = "app.db.sqlite_backend"  # Tortoise's aiosqlite client, statements timed
 
 
 def tortoise_config(

@@ -12,6 +12,8 @@ from tortoise.backends.sqlite.client import (
 
 from app.db.instrumentation import TimedQueries
 
+SQLITE_ENGINE = __name__  # what TORTOISE_ORM names as the SQLite connections' engine
+
 
 class Transaction(TimedQueries, SqliteTransactionWrapper):
     def _in_transaction(self) -> TransactionContext:

@@ -20,6 +20,7 @@ from app.api.middleware import (
 )
 from app.api.routes import auth, health, items, stats, users
 from app.core.config import Settings, get_settings
+from app.core.tracing import tracing_options
 from app.db.config import tortoise_config
 from app.db.replicas import REPLICAS, replica_names
 
@@ -45,7 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Users and items",
         version="1.0.0",
         description="Reference REST service: FastAPI on Tortoise ORM, migrated with Aerich.",
-        lifespan=lifespan,
+        **tracing_options(settings, lifespan),  # lifespan=, and telemetry= when tracing
         redirect_slashes=False,
     )
     app.add_middleware(

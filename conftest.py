@@ -46,6 +46,8 @@ os.environ.update(
     LOGIN_MAX_FAILURES="5",
     SQL_ECHO="false",
     CORS_ORIGINS="https://app.example.com",
+    # No tracing, whatever the shell or .env says (tests/test_tracing.py turns it on).
+    OTEL_EXPORTER_OTLP_ENDPOINT="",
 )
 
 

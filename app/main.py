@@ -23,6 +23,7 @@ from app.api.routes import metrics as metrics_route
 from app.core import metrics
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
+from app.core.tracing import tracing_options
 from app.db.config import tortoise_config
 from app.db.replicas import REPLICAS, replica_names
 
@@ -48,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Users and items",
         version="1.0.0",
         description="Reference REST service: FastAPI on Tortoise ORM, migrated with Aerich.",
-        lifespan=lifespan,
+        **tracing_options(settings, lifespan),  # lifespan=, and telemetry= when tracing
         redirect_slashes=False,
     )
     app.add_middleware(

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     # lock_timeout), instead of queueing every request behind it; run it again later.
     migration_lock_timeout: float = Field(default=5.0, gt=0)
     sql_echo: bool = False
+    # Tracing (the `otel` extra): the OTLP/HTTP collector's base URL, e.g.
+    # http://localhost:4318. Unset, nothing is traced (app/core/tracing.py).
+    otel_exporter_otlp_endpoint: str | None = None
     # Scale-out. `python -m app migrate` (and `aerich`) connect here when set: the primary
     # itself, when DATABASE_URL goes through a pooler (the migration lock is a session
     # advisory lock, which PgBouncer's transaction pooling cannot hold).

@@ -82,7 +82,7 @@ def observe_request(method: str, route: str, status: int, seconds: float) -> Non
 def observe_statement(statement: Statement) -> None:
     """A `QUERY_OBSERVERS` entry (app/db/instrumentation.py)."""
     operation = statement.operation
-    outcome = "error" if statement.failed else "ok"
+    outcome = "ok" if statement.error is None else "error"
     QUERIES.labels(statement.connection, operation, outcome).inc()
     QUERY_SECONDS.labels(statement.connection, operation).observe(statement.seconds)
 

@@ -3,9 +3,9 @@
 Tortoise has no query hooks, and each engine runs statements its own way (asyncpg,
 aiosqlite), so both engines' clients mix in `TimedQueries`: the five `execute_*`
 methods every Tortoise query goes through (model queries, transactions, savepoints,
-raw SQL) report `(connection, statement, start, seconds, failed)` to the observers in
-`QUERY_OBSERVERS` (the metrics, and tracing when it is on). With no observer the
-statement runs as before, untimed.
+raw SQL) report `(connection, statement, start, seconds, error)` to the observers in
+`QUERY_OBSERVERS` (the metrics, and tracing when it is on: `app/db/tracing.py`). With
+no observer the statement runs as before, untimed.
 
 The statement text is reported with its placeholders, never its values: values can be
 password hashes.
@@ -25,7 +25,7 @@ class Statement:
     sql: str
     started_ns: int  # wall clock, for spans
     seconds: float
-    failed: bool
+    error: str | None  # the exception's qualified type, when the statement failed
 
     @property
     def operation(self) -> str:
@@ -50,14 +50,15 @@ def _timed(name: str) -> Callable[..., Awaitable[Any]]:
         if not QUERY_OBSERVERS:
             return await run(query, *args)
         started_ns, start = time.time_ns(), time.perf_counter()
-        failed = True
+        error = None
         try:
-            result = await run(query, *args)
-            failed = False
-            return result
+            return await run(query, *args)
+        except BaseException as exc:
+            error = f"{type(exc).__module__}.{type(exc).__qualname__}"
+            raise
         finally:
             statement = Statement(
-                self.connection_name, query, started_ns, time.perf_counter() - start, failed
+                self.connection_name, query, started_ns, time.perf_counter() - start, error
             )
             for observe in QUERY_OBSERVERS:
                 observe(statement)

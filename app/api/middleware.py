@@ -179,6 +179,8 @@ def route_template(scope: Scope) -> str:
 
 
 class RequestLogMiddleware:
+    """The request's log line and its metrics, once its answer has gone (or failed)."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from tortoise.contrib.fastapi import RegisterTortoise
 
+from app.api import docs
 from app.api.errors import install_error_handlers
 from app.api.middleware import (
     REQUEST_ID_HEADER,
@@ -51,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Reference REST service: FastAPI on Tortoise ORM, migrated with Aerich.",
         **tracing_options(settings, lifespan),  # lifespan=, and telemetry= when tracing
         redirect_slashes=False,
+        docs_url=None,  # app/api/docs.py: the same pages without a CDN
+        redoc_url=None,
     )
     app.add_middleware(
         CORSMiddleware,
@@ -76,8 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generator=new_request_id,
     )
     install_error_handlers(app)
-    for module in (auth, users, items, stats, health, metrics_route):
+    for module in (auth, users, items, stats, health, metrics_route, docs):
         app.include_router(module.router)
+    app.mount(docs.ASSETS_URL, docs.ASSETS, name="docs-assets")
     return app
 
 

@@ -18,6 +18,7 @@ import uuid
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.docs import PAGE_CSP
 from app.core import metrics
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -43,15 +44,21 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
 }
-# The API answers JSON only; the interactive docs load Swagger UI's scripts and styles.
+# The API answers JSON only: nothing may load or run. The docs pages have their own
+# policies (app/api/docs.py: their own assets, FastAPI's inline script by its hash); their
+# assets keep this one (a script or style sheet is not a document: its CSP does not apply).
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
-DOCS_PATHS = ("/docs", "/redoc")
 
 
 def security_headers(path: str) -> dict[str, str]:
-    """The headers every answer carries (the docs pages load Swagger UI's assets)."""
-    if path.startswith(DOCS_PATHS):
-        return SECURITY_HEADERS
+    """The headers every answer carries: the API's strict CSP and no caching, but the docs
+    pages' own CSP, revalidated (the docs' assets set their own long caching)."""
+    if (page_csp := PAGE_CSP.get(path)) is not None:
+        return {
+            **SECURITY_HEADERS,
+            "Content-Security-Policy": page_csp,
+            "Cache-Control": "no-cache",
+        }
     return {**SECURITY_HEADERS, "Content-Security-Policy": API_CSP, "Cache-Control": "no-store"}
 
 

@@ -25,7 +25,8 @@
 #   docker run --rm -e SECRET_KEY="$SECRET_KEY" -e DATABASE_URL=... tortoise-service \
 #       python -m app createsuperuser --email ... --password ...
 # Behind a reverse proxy, set FORWARDED_ALLOW_IPS to its address so that client
-# addresses (and so login throttling) come from X-Forwarded-For.
+# addresses (and so login throttling) come from X-Forwarded-For. Logs are JSON lines
+# (LOG_FORMAT=json, for the log driver); `python -m app check --deploy` lists weak settings.
 
 # ---- builder: the dependencies, in a virtualenv copied whole into the final image ----
 FROM python:3.11.17-slim-bookworm AS builder
@@ -48,7 +49,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH="/opt/venv/bin:$PATH" \
     HOST=0.0.0.0 \
     PORT=8000 \
-    ENVIRONMENT=production
+    ENVIRONMENT=production \
+    LOG_FORMAT=json
 
 RUN groupadd --system --gid 10001 app \
     && useradd --system --no-log-init --uid 10001 --gid app --home-dir /app --shell /usr/sbin/nologin app

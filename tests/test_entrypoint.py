@@ -201,7 +201,8 @@ def _instructions(dockerfile: str) -> list[tuple[str, str]]:
 
 
 def test_the_image_runs_as_production() -> None:
-    """The runtime stage (the last) sets ENVIRONMENT=production, so the app demands a key."""
+    """The runtime stage (the last) sets ENVIRONMENT=production, so the app demands a key,
+    and logs JSON lines for the container's log driver."""
     instructions = _instructions((ROOT / "Dockerfile").read_text())
     last_from = max(i for i, (name, _) in enumerate(instructions) if name == "FROM")
     env: dict[str, str] = {}
@@ -210,6 +211,7 @@ def test_the_image_runs_as_production() -> None:
             env.update(pair.split("=", 1) for pair in shlex.split(arguments))
 
     assert env.get("ENVIRONMENT") == "production"
+    assert env.get("LOG_FORMAT") == "json"
 
 
 def test_every_docker_run_example_passes_a_secret_key_and_shows_none() -> None:

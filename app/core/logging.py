@@ -81,6 +81,10 @@ class AppHandler(logging.StreamHandler):
 
 def configure_logging(settings: Settings) -> None:
     """Idempotent: the app and `python -m app serve` both call it."""
+    # No line shows the thread, the process or the caller's source line: the logging
+    # HOWTO's "Optimization" switches, so no record looks them up (one per request).
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    logging._srcfile = None
     handler = AppHandler()
     handler.setFormatter(formatter(settings.log_format))
     handler.addFilter(RedactSecrets())

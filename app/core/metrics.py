@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_PLAIN_0_0_4,
@@ -73,18 +74,36 @@ def is_multiprocess() -> bool:
     return bool(os.environ.get(MULTIPROCESS_DIR_VARIABLE))
 
 
+# Each label set's series, looked up once (`labels()` takes a lock and builds a key every
+# call); the keys are the bounded label values themselves.
+_request_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+_statement_series: dict[tuple[str, str, bool], tuple[Any, Any]] = {}
+
+
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
     method = method if method in HTTP_METHODS else "OTHER"
-    REQUESTS.labels(method, route, str(status)).inc()
-    REQUEST_SECONDS.labels(method, route).observe(seconds)
+    series = _request_series.get((method, route, status))
+    if series is None:
+        series = _request_series[method, route, status] = (
+            REQUESTS.labels(method, route, str(status)),
+            REQUEST_SECONDS.labels(method, route),
+        )
+    series[0].inc()
+    series[1].observe(seconds)
 
 
 def observe_statement(statement: Statement) -> None:
     """A `QUERY_OBSERVERS` entry (app/db/instrumentation.py)."""
-    operation = statement.operation
-    outcome = "ok" if statement.error is None else "error"
-    QUERIES.labels(statement.connection, operation, outcome).inc()
-    QUERY_SECONDS.labels(statement.connection, operation).observe(statement.seconds)
+    key = (statement.connection, statement.operation, statement.error is None)
+    series = _statement_series.get(key)
+    if series is None:
+        database, operation, ok = key
+        series = _statement_series[key] = (
+            QUERIES.labels(database, operation, "ok" if ok else "error"),
+            QUERY_SECONDS.labels(database, operation),
+        )
+    series[0].inc()
+    series[1].observe(statement.seconds)
 
 
 def sample_pools() -> None:

@@ -144,3 +144,14 @@ async def test_item_bodies_cannot_set_owner_id_or_timestamps(client, alice, bob)
     )
     assert patched.json()["owner_id"] == alice.id
     assert (await Item.get(id=created.json()["id"])).version == 1  # nothing it may change
+
+
+@pytest.mark.parametrize("path", ["/users/{}", "/items/{}", "/users/{}/items"])
+async def test_an_id_of_thousands_of_digits_is_answered_as_any_id_out_of_range(client, alice, path):
+    out_of_range = await client.get(path.format(2**31), headers=alice.headers)
+    huge = await client.get(path.format("9" * 5000), headers=alice.headers)
+    anonymous = await client.get(path.format("9" * 5000))
+
+    assert out_of_range.status_code < 500
+    assert (huge.status_code, huge.json()) == (out_of_range.status_code, out_of_range.json())
+    assert anonymous.status_code == 401

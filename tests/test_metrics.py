@@ -120,3 +120,19 @@ def test_a_metrics_allow_ips_entry_that_is_no_address_is_refused_at_start(entry)
 
     with pytest.raises(ValidationError, match="does not appear to be an IPv4 or IPv6"):
         Settings(metrics_allow_ips=entry)
+
+
+async def test_a_transactions_own_statements_are_measured_too(client, alice):
+    before = await scrape(client)
+    changed = await client.patch(
+        f"/users/{alice.id}", json={"username": "alice-again"}, headers=alice.headers
+    )
+    after = await scrape(client)
+
+    assert changed.status_code == 200, changed.text
+    for operation in ("BEGIN", "COMMIT", "UPDATE"):
+        labels = {"database": "default", "operation": operation, "outcome": "ok"}
+        grown = value(after, "db_queries_total", **labels) - value(
+            before, "db_queries_total", **labels
+        )
+        assert grown >= 1, operation

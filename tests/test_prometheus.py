@@ -4,13 +4,16 @@ with several workers, every scrape counts every worker's requests."""
 
 import asyncio
 import contextlib
+import os
 import shutil
+import signal
 
 import httpx
 import pytest
 
 from tests.support import REPO, free_port, is_postgres, primary_url, serving
 from tests.test_metrics import scrape, value
+from tests.test_scale_out import _workers
 
 PROMETHEUS = shutil.which("prometheus")
 PROMETHEUS_WAIT_SECONDS = 60
@@ -97,3 +100,39 @@ async def test_with_several_workers_each_scrape_counts_every_workers_requests(tm
             totals.append(value(samples, "http_requests_total", **labels))
 
     assert totals == [requests] * 6
+
+
+@pytest.mark.skipif(
+    not is_postgres(primary_url()), reason="several workers need PostgreSQL (SQLite: one)"
+)
+async def test_a_killed_workers_pool_gauges_leave_the_sums(tmp_path):
+    """uvicorn replaces a worker killed with SIGKILL, which never said it ended: the next
+    scrape drops its gauges (the files prometheus-client keeps per process)."""
+    folder = tmp_path / "metrics"
+    env = {"WEB_CONCURRENCY": "2", "PROMETHEUS_MULTIPROC_DIR": str(folder)}
+    async with serving(**env, LOG_FILE=str(tmp_path / "log")) as server:
+        workers = _workers(server.process.pid)
+
+        def gauges_of(pid: int) -> list:
+            return list(folder.glob(f"gauge_live*_{pid}.db"))
+
+        for _ in range(100):  # until both opened their pool and sampled it
+            async with httpx.AsyncClient(base_url=server.url) as fresh:
+                await fresh.get("/health")
+            if all(gauges_of(pid) for pid in workers):
+                break
+            await asyncio.sleep(0.1)
+        assert all(gauges_of(pid) for pid in workers)
+        victim = workers[0]
+        os.kill(victim, signal.SIGKILL)
+        for _ in range(100):  # uvicorn notices and starts another worker
+            await asyncio.sleep(0.2)
+            if len(_workers(server.process.pid)) == 2 and victim not in _workers(
+                server.process.pid
+            ):
+                break
+        async with httpx.AsyncClient(base_url=server.url) as fresh:
+            await scrape(fresh)
+
+        assert gauges_of(victim) == []
+        assert gauges_of(workers[1])  # the live one's stay

@@ -52,7 +52,7 @@ async def test_a_known_path_with_the_wrong_method_is_405(client, alice, method, 
     assert allowed in response.headers["allow"].split(", ")
 
 
-async def test_a_500_carries_the_security_headers_and_no_internals():
+async def test_a_500_carries_the_security_headers_the_request_id_and_no_internals():
     application = create_app()
 
     async def broken() -> None:
@@ -64,10 +64,13 @@ async def test_a_500_carries_the_security_headers_and_no_internals():
         LifespanManager(application),
         httpx.AsyncClient(transport=transport, base_url="http://testserver") as http,
     ):
-        response = await http.get("/broken")
+        response = await http.get("/broken", headers={"X-Request-ID": "broken-1"})
+        anonymous = await http.get("/broken")
 
     assert response.status_code == 500
     assert response.json() == {"detail": "Internal server error"}
+    assert response.headers["X-Request-ID"] == "broken-1"  # the contract: every response
+    assert len(anonymous.headers["X-Request-ID"]) == 32
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")

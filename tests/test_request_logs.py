@@ -1,15 +1,19 @@
 """One log line per request, and nothing secret in any line: as a real server logs."""
 
+import io
 import json
 import logging
 import os
 import secrets
+import sys
 
 import httpx
 import pytest
 
+from app.core.logging import AppHandler, formatter
+from app.core.security import hash_password
 from tests.fixtures import PASSWORD
-from tests.support import serving
+from tests.support import is_postgres, primary_url, query, serving
 
 REQUEST_LOGGER = "app.requests"
 
@@ -56,9 +60,14 @@ async def test_a_full_flow_logs_json_lines_tied_to_requests_and_no_secret(tmp_pa
     password, token, hash or key appears anywhere."""
     log = tmp_path / "server.log"
     email = f"flow-{secrets.token_hex(4)}@example.com"
+    url = primary_url()
     new_password = "another horse battery " + secrets.token_hex(4)
     answers: list[httpx.Response] = []
     env = {"LOG_FORMAT": "json", "SQL_ECHO": "true", "LOG_LEVEL": "DEBUG", "LOG_FILE": str(log)}
+    database_password = "DbPassword" + secrets.token_hex(4)
+    if is_postgres(url) and "@" in url and ":" not in url.split("//")[1].split("@")[0]:
+        # Trust authentication lets any password in: the URL carries one, as in production.
+        env["DATABASE_URL"] = url.replace("@", f":{database_password}@", 1)
     async with serving(**env) as server, httpx.AsyncClient(base_url=server.url) as http:
         created = await http.post("/users/", json={"email": email, "password": PASSWORD})
         wrong = await http.post("/auth/token", data={"username": email, "password": "nope!"})
@@ -76,7 +85,10 @@ async def test_a_full_flow_logs_json_lines_tied_to_requests_and_no_secret(tmp_pa
 
     text = log.read_text()
     lines = _json_lines(text)
-    for secret in (PASSWORD, new_password, "nope!", token, os.environ["SECRET_KEY"]):
+    (stored,) = await query(url, f"SELECT hashed_password FROM users WHERE email = '{email}'")
+    digest = stored[0].rsplit("$", 1)[1]
+    secrets_ = (PASSWORD, new_password, "nope!", token, os.environ["SECRET_KEY"], digest)
+    for secret in (*secrets_, database_password[:6]):
         assert secret not in text
     assert "$argon2" not in text and "Bearer" not in text
     assert "[redacted]" in text  # the INSERT of the user was echoed, its hash replaced
@@ -110,3 +122,54 @@ async def test_console_lines_are_the_default_and_carry_the_request_id(tmp_path, 
     (line,) = [line for line in log.read_text().splitlines() if "console-42" in line]
     assert "GET /health/live 200" in line
     assert not line.startswith("{")
+
+
+def _record_of_failure(message: str, password: str) -> logging.LogRecord:
+    def login(password: str) -> None:
+        form = {"password": password}  # local variables a traceback could print
+        raise ValueError(message, len(form))
+
+    try:
+        login(password)
+    except ValueError:
+        exc_info = sys.exc_info()
+    return logging.LogRecord("app", logging.ERROR, __file__, 1, "failed", None, exc_info)
+
+
+@pytest.mark.parametrize("log_format", ["console", "json"])
+def test_a_traceback_shows_no_local_variable_and_no_hash(log_format):
+    hashed = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$ZGlnZXN0ZGlnZXN0ZGlnZXN0"
+    password = "hunter2-" + secrets.token_hex(4)
+    handler = AppHandler()
+    handler.setFormatter(formatter(log_format))
+
+    line = handler.format(_record_of_failure(f"Failing row contains ({hashed})", password))
+
+    assert "ValueError" in line and "[redacted]" in line
+    assert password not in line
+    assert "ZGlnZXN0" not in line and "c2FsdHNhbHQ" not in line
+
+
+async def test_a_line_logged_while_hashing_carries_the_request_id(monkeypatch):
+    from asgi_correlation_id import correlation_id
+
+    from app.core import security
+
+    def hash_and_log(password: str) -> str:
+        logging.getLogger("passlib.test").warning("hashing")
+        return "$argon2id$fake"
+
+    monkeypatch.setattr(security.password_context(), "hash", hash_and_log)
+    output = io.StringIO()
+    handler = AppHandler(output)
+    handler.setFormatter(formatter("json"))
+    logger = logging.getLogger("passlib.test")
+    logger.addHandler(handler)
+    token = correlation_id.set("hash-req-1")
+    try:
+        await hash_password("whatever password")
+    finally:
+        correlation_id.reset(token)
+        logger.removeHandler(handler)
+
+    assert json.loads(output.getvalue())["request_id"] == "hash-req-1"

@@ -4,12 +4,13 @@ import logging
 from typing import Any
 
 import asyncpg
+from asgi_correlation_id import correlation_id
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
-from app.api.middleware import security_headers
+from app.api.middleware import REQUEST_ID_HEADER, security_headers
 from app.core.errors import ServiceError
 from app.db.errors import DATABASE_UNAVAILABLE
 from app.schemas.common import ErrorDetail, ValidationErrors
@@ -85,11 +86,13 @@ async def validation_error(request: Request, exc: RequestValidationError) -> JSO
 async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     """A bug: log it with its traceback, tell the client nothing about the internals."""
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    # Starlette answers this from outside every middleware: add the headers here.
+    # Starlette answers this from outside every middleware: add the headers here, the
+    # request id too (asgi-correlation-id's middleware set it for this request).
+    headers = security_headers(request.url.path)
+    if request_id := correlation_id.get():
+        headers = {**headers, REQUEST_ID_HEADER: request_id}
     return JSONResponse(
-        status_code=500,
-        content={"detail": "Internal server error"},
-        headers=security_headers(request.url.path),
+        status_code=500, content={"detail": "Internal server error"}, headers=headers
     )
 
 

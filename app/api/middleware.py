@@ -177,7 +177,7 @@ access_logger = logging.getLogger("app.requests")
 
 def route_template(scope: Scope) -> str:
     """`/users/{user_id}` for `/users/7` (and for `/users/7/`, its alias): the path the
-    router matched, without its parameters' types (`{user_id:int}`)."""
+    router matched, without its parameters' types (`{user_id:id}`)."""
     route = scope.get("route")
     path = getattr(route, "path_format", None)
     if path is None:

@@ -1,9 +1,26 @@
-"""A router whose paths answer with and without the trailing slash."""
+"""A router whose paths answer with and without the trailing slash, and the `id` path
+convertor its routes use for ids (`/users/{user_id:id}`)."""
 
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter
+from starlette.convertors import IntegerConvertor, register_url_convertor
+
+from app.core.limits import INT32_MAX
+
+
+class IdConvertor(IntegerConvertor):
+    """Digits, as an `int`; past ten significant digits (more than any 32-bit id), one past
+    the largest id, so the route answers as for any id out of range. Starlette's `int`
+    would raise for more than 4300 digits (Python's limit on converting text): a 500."""
+
+    def convert(self, value: str) -> int:
+        digits = value.lstrip("0") or "0"
+        return int(digits) if len(digits) <= len(str(INT32_MAX)) else INT32_MAX + 1
+
+
+register_url_convertor("id", IdConvertor())
 
 
 class CollectionRouter(APIRouter):

@@ -8,8 +8,8 @@ request lines of `app/api/observability.py`) and the id of the request being ser
 (asgi-correlation-id's context variable), so every line a request causes carries it.
 
 Nothing secret is ever logged: the service never logs headers, bodies or tokens, and
-a password hash in any line (`SQL_ECHO` shows an INSERT of a user with its values) is
-replaced by `[redacted]` (`RedactSecrets`).
+a password hash in any line as printed (`SQL_ECHO` shows an INSERT of a user with its
+values; an exception's text may quote a row) is replaced by `[redacted]` (`AppHandler`).
 """
 
 import logging
@@ -22,15 +22,18 @@ from asgi_correlation_id import correlation_id
 from app.core.config import Settings
 
 # argon2 and bcrypt hashes as passlib writes them ($argon2id$v=19$m=...$salt$hash).
-PASSWORD_HASH = re.compile(r"\$(argon2(id|i|d)|2[abxy]?)\$[^\s'\",\])]*")
+# The parameters of an argon2 hash hold commas (m=65536,t=3,p=4): only a quote, a space or
+# a closing bracket ends one.
+PASSWORD_HASH = re.compile(r"\$(argon2(id|i|d)|2[abxy]?)\$[^\s'\"\])]*")
 REDACTED = "[redacted]"
 SQL_ECHO_LOGGER = "tortoise.db_client"
 # uvicorn's own loggers: passed up to the root handler instead of printing their own way.
 SERVER_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.asgi")
 # uvicorn's access line is replaced by the app's request line (with route, user, time).
 SERVER_ACCESS_LOGGER = "uvicorn.access"
-# aiosqlite's debug lines repeat every statement SQL_ECHO shows, from its thread.
-QUIET_LOGGERS = ("aiosqlite",)
+# aiosqlite's debug lines repeat every statement SQL_ECHO shows, from its thread; and
+# Tortoise's own debug lines show the connection settings, a third of the password too.
+QUIET_LOGGERS = ("aiosqlite", "tortoise")
 # What the request lines pass as `extra=` (nothing else a library adds is a field).
 REQUEST_FIELDS = ("method", "path", "route", "status", "duration_ms", "user_id", "client")
 
@@ -41,22 +44,15 @@ def add_request_id(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
-class RedactSecrets(logging.Filter):
-    """On the handler: a password hash in any line, whoever logged it, is replaced (the
-    message as it would be printed is checked, so values inside lists count too)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if PASSWORD_HASH.search(message):
-            record.msg, record.args = PASSWORD_HASH.sub(REDACTED, message), None
-        return True
-
-
 def formatter(log_format: str) -> logging.Formatter:
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if log_format == "json"
-        else structlog.dev.ConsoleRenderer(colors=False)
+        # Plain tracebacks: rich's (the default when installed) print every frame's local
+        # variables, a form's password among them.
+        else structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
     )
     finish = [structlog.processors.format_exc_info] if log_format == "json" else []
     return structlog.stdlib.ProcessorFormatter(
@@ -76,7 +72,12 @@ def formatter(log_format: str) -> logging.Formatter:
 
 
 class AppHandler(logging.StreamHandler):
-    """The one handler configure_logging installs (others, such as pytest's, stay)."""
+    """The one handler configure_logging installs (others, such as pytest's, stay). A
+    password hash anywhere in a line as printed, a traceback's text included, whoever
+    logged it, is written as [redacted]."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return PASSWORD_HASH.sub(REDACTED, super().format(record))
 
 
 def configure_logging(settings: Settings) -> None:
@@ -87,7 +88,6 @@ def configure_logging(settings: Settings) -> None:
     logging._srcfile = None
     handler = AppHandler()
     handler.setFormatter(formatter(settings.log_format))
-    handler.addFilter(RedactSecrets())
     root = logging.getLogger()
     for earlier in [h for h in root.handlers if isinstance(h, AppHandler)]:
         root.removeHandler(earlier)

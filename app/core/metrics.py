@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import (
@@ -58,7 +59,8 @@ POOL_IN_USE = Gauge(
 QUERIES = Counter("db_queries", "SQL statements sent", ["database", "operation", "outcome"])
 QUERY_SECONDS = Histogram(
     "db_query_duration_seconds",
-    "Time a SQL statement took, from sending it to its last row",
+    "Time a SQL statement took, from asking for a connection (the pool's, or SQLite's "
+    "lock) to its last row",
     ["database", "operation"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0),
 )
@@ -119,9 +121,23 @@ def exposition() -> bytes:
     sample_pools()
     if not is_multiprocess():
         return generate_latest(REGISTRY)
+    _forget_dead_workers(Path(os.environ[MULTIPROCESS_DIR_VARIABLE]))
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
     return generate_latest(registry)
+
+
+def _forget_dead_workers(folder: Path) -> None:
+    """A worker that was killed (uvicorn starts another) never said it ended: its pool
+    gauges would stay in the sums. Its counters stay, as they should (what it served)."""
+    for path in folder.glob("gauge_live*_*.db"):
+        pid = int(path.stem.rsplit("_", 1)[1])
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            multiprocess.mark_process_dead(pid, str(folder))
+        except PermissionError:
+            pass  # alive, someone else's
 
 
 def observe_queries() -> None:

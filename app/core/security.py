@@ -6,6 +6,7 @@ never blocks the event loop.
 
 import asyncio
 import contextlib
+import contextvars
 import os
 import secrets
 import threading
@@ -64,7 +65,9 @@ def _hashing_executor() -> ThreadPoolExecutor:
 
 async def _in_hashing_thread(function: Callable[..., T], *args: object) -> T:
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_hashing_executor(), partial(function, *args))
+    # In the request's context: a line logged while hashing carries its request id.
+    context = contextvars.copy_context()
+    return await loop.run_in_executor(_hashing_executor(), context.run, partial(function, *args))
 
 
 @lru_cache

@@ -31,7 +31,7 @@ from tortoise.backends.base.client import (
 
 from app.db.errors import CONNECTION_LOST
 from app.db.hydration import FastSelect
-from app.db.instrumentation import TimedQueries
+from app.db.instrumentation import TimedQueries, TimedTransaction
 
 T = TypeVar("T")
 
@@ -52,7 +52,7 @@ class Executor(FastSelect, AsyncpgExecutor):
     pass
 
 
-class Transaction(TimedQueries, TransactionWrapper):
+class Transaction(TimedTransaction, TransactionWrapper):
     """A transaction's connection builds objects the same way (savepoints included)."""
 
     executor_class = Executor

@@ -10,12 +10,12 @@ from tortoise.backends.sqlite.client import (
     SqliteTransactionWrapper,
 )
 
-from app.db.instrumentation import TimedQueries
+from app.db.instrumentation import TimedQueries, TimedTransaction
 
 SQLITE_ENGINE = __name__  # what TORTOISE_ORM names as the SQLite connections' engine
 
 
-class Transaction(TimedQueries, SqliteTransactionWrapper):
+class Transaction(TimedTransaction, SqliteTransactionWrapper):
     def _in_transaction(self) -> TransactionContext:
         return NestedTransactionContext(Transaction(self))
 

@@ -83,7 +83,7 @@ async def transfer_items(user: CurrentUser, body: ItemTransfer, once: Idempotenc
 
 
 @router.get(
-    "/{item_id:int}",
+    "/{item_id:id}",
     response_model=ItemRead,
     responses={200: {"headers": ETAG_HEADER}, **error_responses(401, 404)},
     summary="One item",
@@ -102,7 +102,7 @@ async def read_item(
 
 
 @router.patch(
-    "/{item_id:int}",
+    "/{item_id:id}",
     response_model=ItemPublic,
     responses={
         200: {"headers": ETAG_HEADER},
@@ -120,7 +120,7 @@ async def update_item(
 
 
 @router.delete(
-    "/{item_id:int}",
+    "/{item_id:id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     responses=error_responses(401, 403, 404, 412, *LOCKING_ERRORS),

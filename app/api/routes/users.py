@@ -80,7 +80,7 @@ async def read_me(caller: CurrentUser, response: Response) -> User:
 
 
 @router.get(
-    "/{user_id:int}",
+    "/{user_id:id}",
     response_model=UserRead,
     responses={200: {"headers": ETAG_HEADER}, **error_responses(401, 404)},
     summary="One user",
@@ -99,7 +99,7 @@ async def read_user(
 
 
 @router.patch(
-    "/{user_id:int}",
+    "/{user_id:id}",
     response_model=UserPublic,
     responses={
         200: {"headers": ETAG_HEADER},
@@ -123,7 +123,7 @@ async def update_user(
 
 
 @router.delete(
-    "/{user_id:int}",
+    "/{user_id:id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     responses=error_responses(401, 403, 404, 412, *LOCKING_ERRORS),
@@ -134,7 +134,7 @@ async def delete_user(current: CurrentUser, user_id: DbId, if_version: IfMatch) 
 
 
 @router.get(
-    "/{user_id:int}/items",
+    "/{user_id:id}/items",
     response_model=list[ItemRead],
     responses={200: {"headers": LIST_HEADERS}, **error_responses(400, 401, 404)},
     summary="A user's items",

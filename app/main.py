@@ -71,12 +71,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestLogMiddleware)
-    # Added last: outermost, so every answer (errors too) carries the request's id.
+    # Added last: outermost, so every answer carries the request's id (a 500's is added by
+    # app/api/errors.py: Starlette sends it from outside every middleware).
     app.add_middleware(
         CorrelationIdMiddleware,
         header_name=REQUEST_ID_HEADER,
         validator=is_valid_request_id,
         generator=new_request_id,
+        update_request_header=False,  # nothing reads it from the request: one header less
     )
     install_error_handlers(app)
     for module in (auth, users, items, stats, health, metrics_route, docs):

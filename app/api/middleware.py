@@ -11,9 +11,9 @@ user id what `get_current_user` found (`request.state.user_id`).
 
 import json
 import logging
+import os
 import re
 import time
-import uuid
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -34,7 +34,8 @@ def is_valid_request_id(value: str) -> bool:
 
 
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    """32 random hex digits, as `uuid4().hex` gives, without building a UUID object."""
+    return os.urandom(16).hex()
 
 
 SECURITY_HEADERS = {

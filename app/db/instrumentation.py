@@ -12,6 +12,7 @@ The statement text is reported with its placeholders, never its values: values c
 password hashes.
 """
 
+import functools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from typing import Any
 from tortoise import connections
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs more, per statement
 class Statement:
     connection: str  # Tortoise's connection name: "default" (the primary), "replica0", ...
     sql: str
@@ -31,9 +32,7 @@ class Statement:
     @property
     def operation(self) -> str:
         """SELECT, INSERT, UPDATE, DELETE, BEGIN, ... (a bounded label: the first word)."""
-        verb = self.sql.lstrip()[:12].split(None, 1)
-        word = verb[0].upper() if verb else ""
-        return word if word in OPERATIONS else "OTHER"
+        return operation_of(self.sql)
 
 
 OPERATIONS = frozenset(
@@ -41,6 +40,14 @@ OPERATIONS = frozenset(
     | {"SAVEPOINT", "RELEASE", "SET", "SHOW", "CREATE", "ALTER", "DROP"}
 )
 # The time includes the wait for a connection: the pool's, or SQLite's lock.
+
+
+@functools.lru_cache(maxsize=4096)  # the service sends the same statement texts again
+def operation_of(sql: str) -> str:
+    verb = sql.lstrip()[:12].split(None, 1)
+    word = verb[0].upper() if verb else ""
+    return word if word in OPERATIONS else "OTHER"
+
 
 QueryObserver = Callable[[Statement], None]
 QUERY_OBSERVERS: list[QueryObserver] = []

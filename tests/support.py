@@ -165,3 +165,13 @@ async def serving(**env: str) -> AsyncIterator[Server]:
             except TimeoutError:
                 process.kill()
                 await process.wait()
+
+
+def worker_pids(pid: int) -> list[int]:
+    """uvicorn's worker processes (not multiprocessing's resource tracker)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [
+        int(child)
+        for child in children
+        if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes()
+    ]

@@ -11,9 +11,8 @@ import signal
 import httpx
 import pytest
 
-from tests.support import REPO, free_port, is_postgres, primary_url, serving
+from tests.support import REPO, free_port, is_postgres, primary_url, serving, worker_pids
 from tests.test_metrics import scrape, value
-from tests.test_scale_out import _workers
 
 PROMETHEUS = shutil.which("prometheus")
 PROMETHEUS_WAIT_SECONDS = 60
@@ -111,7 +110,7 @@ async def test_a_killed_workers_pool_gauges_leave_the_sums(tmp_path):
     folder = tmp_path / "metrics"
     env = {"WEB_CONCURRENCY": "2", "PROMETHEUS_MULTIPROC_DIR": str(folder)}
     async with serving(**env, LOG_FILE=str(tmp_path / "log")) as server:
-        workers = _workers(server.process.pid)
+        workers = worker_pids(server.process.pid)
 
         def gauges_of(pid: int) -> list:
             return list(folder.glob(f"gauge_live*_{pid}.db"))
@@ -127,7 +126,7 @@ async def test_a_killed_workers_pool_gauges_leave_the_sums(tmp_path):
         os.kill(victim, signal.SIGKILL)
         for _ in range(100):  # uvicorn notices and starts another worker
             await asyncio.sleep(0.2)
-            if len(_workers(server.process.pid)) == 2 and victim not in _workers(
+            if len(worker_pids(server.process.pid)) == 2 and victim not in worker_pids(
                 server.process.pid
             ):
                 break

@@ -10,7 +10,7 @@ import pytest
 
 from app.core.config import Settings
 from app.db.config import tortoise_config
-from tests.support import is_postgres, manage, query, scratch_database, serving
+from tests.support import is_postgres, manage, query, scratch_database, serving, worker_pids
 
 needs_postgres = pytest.mark.skipif(
     not is_postgres(os.environ.get("TEST_DATABASE_URL", "")),
@@ -22,16 +22,6 @@ MAX_FAILURES = 3
 def _cpu_ticks(pid: int) -> int:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])
-
-
-def _workers(pid: int) -> list[int]:
-    """uvicorn's worker processes (not multiprocessing's resource tracker)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return [
-        int(child)
-        for child in children
-        if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes()
-    ]
 
 
 async def test_more_than_one_worker_on_sqlite_is_refused_with_the_reason(tmp_path):
@@ -50,7 +40,7 @@ async def test_two_workers_share_login_throttling_and_idempotency_keys(client, a
     env = {"WEB_CONCURRENCY": "2", "LOGIN_MAX_FAILURES": str(MAX_FAILURES)}
     async with serving(**env) as server:
         await asyncio.sleep(1)  # both workers up (the first one answered already)
-        workers = _workers(server.process.pid)
+        workers = worker_pids(server.process.pid)
         assert len(workers) == 2
         before = {pid: _cpu_ticks(pid) for pid in workers}
 

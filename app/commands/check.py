@@ -21,6 +21,7 @@ from app.core.config import (
     MIN_SECRET_DISTINCT_CHARACTERS,
     MIN_SECRET_LENGTH,
     PUBLISHED_SECRET_KEYS,
+    SQLITE_URL_ENGINE,
     Settings,
 )
 
@@ -33,7 +34,6 @@ explicitly (in the environment or .env): its default trusts only a proxy on this
 behind one elsewhere every client would share the proxy's address and its login throttle;
 set it to the proxy's address, or to 127.0.0.1 when clients connect directly"""
 NEW_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
-SQLITE = "tortoise.backends.sqlite"
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def refusals(settings: Settings) -> list[Finding]:
         problem = f"{name} is not a database URL tortoise can read"
         fix = "write it as postgres://user:password@host:5432/name or sqlite://path/file.sqlite3"
         found.append(finding("app.E008", name, problem, fix))
-    sqlite = _parses(settings.database_url) == SQLITE
+    sqlite = _parses(settings.database_url) == SQLITE_URL_ENGINE
     if settings.database_replica_urls and sqlite:
         problem = "DATABASE_REPLICA_URLS needs a PostgreSQL DATABASE_URL"
         fix = "empty DATABASE_REPLICA_URLS, or move to PostgreSQL"
@@ -130,7 +130,7 @@ def weaknesses(settings: Settings) -> list[Finding]:
             "on one server is refused by another, and all are lost with the data folder"
         )
         found.append(finding("app.W002", "SECRET_KEY", problem, NEW_KEY))
-    if _parses(settings.database_url) == SQLITE:
+    if _parses(settings.database_url) == SQLITE_URL_ENGINE:
         problem = "DATABASE_URL is SQLite: one process, one writer, no replicas"
         fix = "DATABASE_URL=postgres://user:password@host:5432/name"
         found.append(finding("app.W003", "DATABASE_URL", problem, fix))

@@ -14,6 +14,7 @@ from typing import Any
 from tortoise.backends.base.config_generator import expand_db_url
 
 from app.commands import error
+from app.core.config import SQLITE_URL_ENGINE, get_settings
 
 PACKAGES = {"psql": "postgresql-client", "sqlite3": "sqlite3"}
 
@@ -22,7 +23,7 @@ def client(url: str, args: list[str]) -> tuple[list[str], dict[str, str]]:
     """The client's command line and what it needs in its environment."""
     connection = expand_db_url(url)
     credentials: dict[str, Any] = connection["credentials"]
-    if connection["engine"] == "tortoise.backends.sqlite":
+    if connection["engine"] == SQLITE_URL_ENGINE:
         return ["sqlite3", credentials["file_path"], *args], {}
     command = ["psql"]
     for option, name in (("-h", "host"), ("-p", "port"), ("-U", "user"), ("-d", "database")):
@@ -36,8 +37,6 @@ def client(url: str, args: list[str]) -> tuple[list[str], dict[str, str]]:
 
 def dbshell(args: list[str]) -> int:
     """Replace this process with the client: its exit code, its handling of Ctrl-C."""
-    from app.core.config import get_settings
-
     command, env = client(get_settings().database_url, args)
     if command[0] == "sqlite3" and command[1] == ":memory:":
         error("DATABASE_URL is an in-memory SQLite database: there is nothing to open")

@@ -17,6 +17,8 @@ MIN_SECRET_DISTINCT_CHARACTERS = 10
 PUBLISHED_SECRET_KEYS = frozenset({"change-me-in-production-this-is-not-a-secret"})
 # In development and tests, a key generated once per installation, beside the SQLite data.
 INSTALLATION_KEY_FILE = "secret_key"
+# The engine `expand_db_url` names for a sqlite:// URL (the app then runs its own).
+SQLITE_URL_ENGINE = "tortoise.backends.sqlite"
 
 
 class Settings(BaseSettings):
@@ -123,7 +125,7 @@ class Settings(BaseSettings):
 
 
 def _is_postgres_url(url: str) -> bool:
-    return expand_db_url(url)["engine"] != "tortoise.backends.sqlite"
+    return expand_db_url(url)["engine"] != SQLITE_URL_ENGINE
 
 
 def is_strong_secret(key: str) -> bool:

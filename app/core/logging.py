@@ -50,8 +50,8 @@ def add_request_id(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
 class JsonLines(logging.Formatter):
     """`LOG_FORMAT=json`: a line is one object, the fields of the console's lines. Written
     here rather than rendered by structlog's ProcessorFormatter, which copies every record
-    and runs its processor chain: 191k instructions a request line against about 110k
-    here (callgrind, bench/ANALYSIS.md), most of what observability costs a request."""
+    and runs its processor chain: 191k instructions a request line against 118k here
+    (callgrind, bench/ANALYSIS.md), most of what observability costs a request."""
 
     def format(self, record: logging.LogRecord) -> str:
         line = {

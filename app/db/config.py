@@ -5,7 +5,7 @@ from typing import Any
 
 from tortoise.backends.base.config_generator import expand_db_url
 
-from app.core.config import Settings, get_settings
+from app.core.config import SQLITE_URL_ENGINE, Settings, get_settings
 from app.db.replicas import PRIMARY, replica_names
 from app.db.sqlite_backend import SQLITE_ENGINE  # Tortoise's aiosqlite client, timed
 
@@ -36,7 +36,7 @@ def tortoise_config(
 def _connection(settings: Settings, url: str) -> dict[str, Any]:
     connection = expand_db_url(url)
     credentials = connection["credentials"]
-    if connection["engine"] == "tortoise.backends.sqlite":
+    if connection["engine"] == SQLITE_URL_ENGINE:
         # SQLite creates the file, not its folder: make `./data/` exist for the default URL.
         database_file = credentials["file_path"]
         if database_file != ":memory:":

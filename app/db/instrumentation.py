@@ -26,7 +26,7 @@ class Statement:
     connection: str  # Tortoise's connection name: "default" (the primary), "replica0", ...
     sql: str
     started_ns: int  # wall clock, for spans
-    seconds: float
+    seconds: float  # including the wait for a connection: the pool's, or SQLite's lock
     error: str | None  # the exception's qualified type, when the statement failed
 
     @property
@@ -39,7 +39,6 @@ OPERATIONS = frozenset(
     {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "BEGIN", "COMMIT", "ROLLBACK"}
     | {"SAVEPOINT", "RELEASE", "SET", "SHOW", "CREATE", "ALTER", "DROP"}
 )
-# The time includes the wait for a connection: the pool's, or SQLite's lock.
 
 
 @functools.lru_cache(maxsize=4096)  # the service sends the same statement texts again

@@ -1,16 +1,16 @@
 """Dependencies shared by the routes, as `Annotated` aliases."""
 
 import hashlib
+import inspect
 import re
 from collections.abc import Awaitable, Callable
-from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Depends, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import OAuth2PasswordBearer
-from pydantic import TypeAdapter
 
+from app.api.answers import writer_for
 from app.core.cursors import decode_cursor, encode_cursor
 from app.core.errors import NotAuthenticated
 from app.core.limits import INT32_MAX
@@ -18,6 +18,8 @@ from app.core.security import decode_access_token
 from app.models import IdempotencyKey, User
 from app.models.base import M, PageOf, Window
 from app.schemas.common import SearchText
+
+T = TypeVar("T")
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token")
 
@@ -40,7 +42,20 @@ async def get_current_user(request: Request, token: Annotated[str, Depends(oauth
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def if_match_versions(
+def on_the_loop(cls: type[T]) -> Any:
+    """`Depends()` on a class, built on the event loop: FastAPI runs a class (or a plain
+    `def`) dependency in a worker thread, a thread hop per request for a few assignments."""
+
+    async def build(**kwargs: Any) -> T:
+        return cls(**kwargs)
+
+    parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    build.__signature__ = inspect.Signature(parameters, return_annotation=cls)  # type: ignore[attr-defined]
+    build.__name__ = cls.__name__
+    return Depends(build)
+
+
+async def if_match_versions(
     if_match: Annotated[
         str | None,
         Header(
@@ -125,7 +140,7 @@ def _invalid_query(name: str, value: object, message: str) -> RequestValidationE
     return RequestValidationError([error])
 
 
-PageDep = Annotated[Page, Depends()]
+PageDep = Annotated[Page, on_the_loop(Page)]
 
 ItemOrder = Literal["id", "-id", "name", "-name", "created_at", "-created_at"]
 ItemInclude = Annotated[
@@ -153,7 +168,7 @@ class ItemListParams:
         self.include = include
 
 
-ItemListQuery = Annotated[ItemListParams, Depends()]
+ItemListQuery = Annotated[ItemListParams, on_the_loop(ItemListParams)]
 
 
 class Idempotency:
@@ -185,13 +200,10 @@ class Idempotency:
         of its `model` (the route's response_model)."""
         if self.key is None:
             return await run()
-        adapter = _adapter(model)
+        write = writer_for(model)
 
         async def effect() -> tuple[int, bytes]:
-            result = await run()
-            return status_code, adapter.dump_json(
-                adapter.validate_python(result, from_attributes=True)
-            )
+            return status_code, write(await run())
 
         (status, body), replayed = await IdempotencyKey.answer_once(
             by, self.key, await self._fingerprint(), effect
@@ -211,9 +223,4 @@ class Idempotency:
         return digest.hexdigest()
 
 
-@lru_cache
-def _adapter(model: Any) -> TypeAdapter[Any]:
-    return TypeAdapter(model)
-
-
-IdempotencyDep = Annotated[Idempotency, Depends()]
+IdempotencyDep = Annotated[Idempotency, on_the_loop(Idempotency)]

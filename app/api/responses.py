@@ -1,8 +1,8 @@
 """Response headers the routes set, documented once for the operations' `responses`.
 
-Every answer body leaves through its route's `response_model` (FastAPI validates the
-returned objects into it and pydantic-core writes the JSON), so the schema and the bytes
-cannot drift apart.
+Every answer body leaves through its route's `response_model`: the writer built from it
+(`app/api/answers.py`) reads the schema's fields off the returned objects, so the schema
+and the bytes cannot drift apart (`tests/test_answers.py` holds them to pydantic's).
 """
 
 ETAG_HEADER = {"ETag": {"description": "The resource's version.", "schema": {"type": "string"}}}

@@ -5,8 +5,10 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.datastructures import DefaultPlaceholder
 from starlette.convertors import IntegerConvertor, register_url_convertor
 
+from app.api.answers import answering
 from app.core.limits import INT32_MAX
 
 
@@ -26,9 +28,15 @@ register_url_convertor("id", IdConvertor())
 class CollectionRouter(APIRouter):
     """Registers every route a second time with the trailing slash toggled (`/things/` and
     `/things`), hidden from the schema, so clients get the same answer either way instead
-    of a redirect."""
+    of a redirect; a route with a `response_model` answers through the writer built from
+    it (`app/api/answers.py`)."""
 
     def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        response_model = kwargs.get("response_model")
+        if isinstance(response_model, DefaultPlaceholder):
+            response_model = response_model.value
+        if response_model is not None:
+            endpoint = answering(endpoint, response_model, kwargs.get("status_code"))
         super().add_api_route(path, endpoint, **kwargs)
         alias = path.removesuffix("/") if path.endswith("/") else f"{path}/"
         super().add_api_route(alias, endpoint, **{**kwargs, "include_in_schema": False})

@@ -4,7 +4,7 @@ side of the observability overhead that `bench/overhead.py` measures. Never depl
 from asgi_correlation_id import CorrelationIdMiddleware
 
 from app.api.middleware import RequestLogMiddleware
-from app.db.instrumentation import QUERY_OBSERVERS
+from app.db.tortoise_ext.instrumentation import QUERY_OBSERVERS
 from app.main import create_app
 
 OBSERVING = (CorrelationIdMiddleware, RequestLogMiddleware)

@@ -1,4 +1,4 @@
-"""The fast hydration of app/db/hydration.py builds the same objects as Tortoise."""
+"""The fast hydration of app/db/tortoise_ext/hydration.py builds the same objects as Tortoise."""
 
 from typing import Any
 
@@ -10,8 +10,9 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 from tortoise.transactions import in_transaction
 
-from app.db.hydration import CHECKED_AGAINST_TORTOISE, FastSelect
 from app.db.replicas import PRIMARY
+from app.db.tortoise_ext import speedups
+from app.db.tortoise_ext.hydration import CHECKED_AGAINST_TORTOISE, FastSelect
 from app.models import Item, LoginFailure, User
 
 STOCK = Model._init_from_db.__func__
@@ -20,7 +21,7 @@ STOCK = Model._init_from_db.__func__
 def test_it_is_pinned_to_the_tortoise_version_it_reproduces():
     assert tortoise.__version__ == CHECKED_AGAINST_TORTOISE, (
         "Tortoise changed: compare Model._init_from_db and BaseExecutor.execute_select "
-        "with app/db/hydration.py, "
+        "with app/db/tortoise_ext/hydration.py, "
         "then update CHECKED_AGAINST_TORTOISE"
     )
 
@@ -130,11 +131,8 @@ async def test_the_fast_row_loop_builds_the_objects_stock_tortoise_builds(
         assert [type(o) for o in fast_objects] == [type(o) for o in stock_objects]
 
 
-async def test_postgresql_builds_objects_with_the_fast_row_loop_in_and_out_of_transactions(
-    client,
-):
-    if User._meta.db.capabilities.dialect != "postgres":
-        pytest.skip("SQLite keeps Tortoise's executor (FastHydration still applies)")
+@pytest.mark.skipif(not speedups(), reason="TORTOISE_SPEEDUPS=false: stock Tortoise's executor")
+async def test_objects_are_built_by_the_fast_row_loop_in_and_out_of_transactions(client):
     async with in_transaction(PRIMARY) as connection, in_transaction(PRIMARY) as savepoint:
         clients = [User.all()._choose_db(), connection, savepoint]
     assert all(issubclass(db.executor_class, FastSelect) for db in clients)

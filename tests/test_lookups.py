@@ -1,4 +1,4 @@
-"""The compiled equality lookups of app/db/lookups.py answer what stock Tortoise answers."""
+"""The compiled equality lookups (app/db/tortoise_ext/lookups.py) answer as stock Tortoise."""
 
 from typing import Any
 
@@ -7,8 +7,8 @@ from tortoise.exceptions import MultipleObjectsReturned
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from app.db import lookups
 from app.db.replicas import PRIMARY
+from app.db.tortoise_ext import lookups, speedups
 from app.models import Item, User
 from tests.test_hydration import _state
 
@@ -23,6 +23,7 @@ def fresh_cache(monkeypatch):
     return lookups._COMPILED
 
 
+@pytest.mark.skipif(not speedups(), reason="TORTOISE_SPEEDUPS=false: stock Tortoise's lookups")
 async def test_plain_lookups_answer_as_stock_tortoise_and_are_compiled_once(
     client, alice, bob, fresh_cache
 ):

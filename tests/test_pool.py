@@ -1,4 +1,4 @@
-"""Pooled PostgreSQL connections are handed back without a reset query (app/db/backend.py),
+"""Pooled PostgreSQL connections are handed back without a reset query (tortoise_ext/postgres.py),
 and still never carry an abandoned transaction to the next request."""
 
 import os
@@ -7,7 +7,8 @@ import asyncpg
 import pytest
 from tortoise import connections
 
-from app.db.backend import LeanConnection
+from app.db.tortoise_ext import speedups
+from app.db.tortoise_ext.postgres import LeanConnection
 from tests.support import primary_url
 
 pytestmark = pytest.mark.skipif(
@@ -15,6 +16,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+@pytest.mark.skipif(not speedups(), reason="TORTOISE_SPEEDUPS=false: asyncpg's own reset")
 async def test_pooled_connections_reset_nothing_on_release(app):
     pool = connections.get("default")._pool
 

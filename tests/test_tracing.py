@@ -19,7 +19,7 @@ from app.core import tracing
 from app.core.config import Settings
 from app.db import tracing as sql_tracing
 from app.db.config import TORTOISE_ORM, is_postgres
-from app.db.instrumentation import QUERY_OBSERVERS
+from app.db.tortoise_ext.instrumentation import QUERY_OBSERVERS
 from app.main import create_app
 from app.models import User
 from tests.fixtures import PASSWORD, empty_tables, login

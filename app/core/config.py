@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     # lock_timeout), instead of queueing every request behind it; run it again later.
     migration_lock_timeout: float = Field(default=5.0, gt=0)
     sql_echo: bool = False
+    # The speed-ups of app/db/tortoise_ext/ (fast row loop, compiled lookups, pooled
+    # connections released without a reset query). Off: stock Tortoise 1.1.9 builds every
+    # query and object, for telling a speed-up's bug from the service's.
+    tortoise_speedups: bool = True
     # Tracing (the `otel` extra): the OTLP/HTTP collector's base URL, e.g.
     # http://localhost:4318. Unset, nothing is traced (app/core/tracing.py).
     otel_exporter_otlp_endpoint: str | None = None

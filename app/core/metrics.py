@@ -30,7 +30,7 @@ from prometheus_client import (
     multiprocess,
 )
 
-from app.db.instrumentation import QUERY_OBSERVERS, Statement, pool_usage
+from app.db.tortoise_ext.instrumentation import QUERY_OBSERVERS, Statement, pool_usage
 
 MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 # The classic text format: what every Prometheus version scrapes.
@@ -95,7 +95,7 @@ def observe_request(method: str, route: str, status: int, seconds: float) -> Non
 
 
 def observe_statement(statement: Statement) -> None:
-    """A `QUERY_OBSERVERS` entry (app/db/instrumentation.py)."""
+    """A `QUERY_OBSERVERS` entry (app/db/tortoise_ext/instrumentation.py)."""
     key = (statement.connection, statement.operation, statement.error is None)
     series = _statement_series.get(key)
     if series is None:

@@ -7,10 +7,9 @@ from tortoise.backends.base.config_generator import expand_db_url
 
 from app.core.config import SQLITE_URL_ENGINE, Settings, get_settings
 from app.db.replicas import PRIMARY, replica_names
-from app.db.sqlite_backend import SQLITE_ENGINE  # Tortoise's aiosqlite client, timed
+from app.db.tortoise_ext import POSTGRES_ENGINE, SQLITE_ENGINE
 
 MODELS_MODULES = ["app.models", "aerich.models"]
-POSTGRES_ENGINE = "app.db.backend"  # Tortoise's asyncpg client with a read retry
 
 
 def tortoise_config(

@@ -122,23 +122,6 @@ class ReplicaWatch:
 REPLICAS = ReplicaWatch()
 
 
-class RoutedQuerySets:
-    """A Model mixin: querysets that pick their connection when they run, not when made.
-
-    Tortoise binds `Model.filter(...)` / `Model.all()` to the router's *read* connection
-    as it builds the queryset, so `Model.filter(...).update(...)` or `.delete()` would
-    run on a replica (and fail: a standby is read-only). Left unbound, each query asks
-    the router when it runs: reads for a read connection, `update()` / `delete()` for the
-    write one (Tortoise's queries already choose so). Upstream-ready as a change to
-    `Model._db_queryset` in tortoise/models.py."""
-
-    @classmethod
-    def _db_queryset(cls, using_db: Any = None, for_write: bool = False) -> Any:
-        if using_db is not None or for_write:
-            return super()._db_queryset(using_db, for_write)  # type: ignore[misc]
-        return cls._meta.manager.get_queryset()  # type: ignore[attr-defined]
-
-
 class ReplicaRouter:
     """Tortoise's router (`TORTOISE_ORM["routers"]`): connection names for queries."""
 

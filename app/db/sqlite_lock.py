@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from app.db.sqlite_backend import SQLITE_ENGINE
+from app.db.tortoise_ext import SQLITE_ENGINE
 
 
 class DatabaseInUse(Exception):

@@ -1,5 +1,5 @@
 """One OpenTelemetry span per SQL statement, from the statements that
-`app/db/instrumentation.py` reports (both engines, the same way as for the metrics).
+`app/db/tortoise_ext/instrumentation.py` reports (both engines, the same way as for the metrics).
 
 A statement is reported once it has run, with its start and duration, in the task that
 sent it: its span is made then, with those times, as a child of the span current there
@@ -20,7 +20,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, StatusCode, Tracer
 from tortoise import connections
 
-from app.db.instrumentation import QUERY_OBSERVERS, Statement
+from app.db.tortoise_ext.instrumentation import QUERY_OBSERVERS, Statement
 
 _TABLE = re.compile(r'\b(?:FROM|INTO|UPDATE|JOIN)\s+"?([A-Za-z_][\w.]*)', re.IGNORECASE)
 _SYSTEMS = {"postgres": "postgresql", "sqlite": "sqlite"}  # Tortoise's dialect: OTel's name

@@ -13,17 +13,17 @@ from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from app.core.cursors import Position
-from app.db.hydration import FastHydration
-from app.db.lookups import CompiledLookups
-from app.db.replicas import RoutedQuerySets
+from app.db.tortoise_ext.hydration import FastHydration
+from app.db.tortoise_ext.lookups import CompiledLookups
+from app.db.tortoise_ext.routing import RoutedQuerySets
 
 M = TypeVar("M", bound=Model)
 
 
 class AppModel(RoutedQuerySets, CompiledLookups, FastHydration):
-    """Tortoise's Model, with objects built from rows by the fast row loop, equality
-    lookups (`get_or_none`) that reuse their compiled SQL, and querysets routed to a
-    replica or the primary when they run: see `app/db/`."""
+    """Tortoise's Model, with querysets routed to a replica or the primary when they run
+    and, unless `TORTOISE_SPEEDUPS=false`, objects built from rows by the fast row loop and
+    equality lookups (`get_or_none`) that reuse their compiled SQL: `app/db/tortoise_ext/`."""
 
     class Meta:
         abstract = True

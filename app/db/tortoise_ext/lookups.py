@@ -24,6 +24,8 @@ from tortoise.exceptions import MultipleObjectsReturned
 from tortoise.expressions import Expression
 from tortoise.models import Model
 
+from app.db.tortoise_ext import speedups
+
 # What Tortoise's `get_or_none` asks for: two rows, so that a second one is an error.
 _LIMIT = 2
 _Compiled = tuple[str, list[Any]] | None
@@ -39,7 +41,12 @@ class CompiledLookups(Model):
         cls, *args: Any, using_db: BaseDBAsyncClient | None = None, **kwargs: Any
     ) -> Awaitable[Self | None]:
         """As Tortoise's; a plain equality lookup reuses its compiled SQL."""
-        if args or not kwargs or not all(_plain(cls, key, value) for key, value in kwargs.items()):
+        if (
+            args
+            or not kwargs
+            or not speedups()
+            or not all(_plain(cls, key, value) for key, value in kwargs.items())
+        ):
             return super().get_or_none(*args, using_db=using_db, **kwargs)
         return _get_or_none(cls, using_db or cls._choose_db(), kwargs)
 

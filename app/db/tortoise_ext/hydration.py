@@ -28,6 +28,8 @@ from typing import Any, Self
 from tortoise.backends.base.executor import CHUNK_SIZE, BaseExecutor
 from tortoise.models import Model
 
+from app.db.tortoise_ext import speedups
+
 # The Tortoise version whose `execute_select` and `_init_from_db` this reproduces.
 CHECKED_AGAINST_TORTOISE = "1.1.9"
 
@@ -40,7 +42,7 @@ class FastHydration(Model):
 
     @classmethod
     def _init_from_db(cls, **kwargs: Any) -> Self:
-        instance = cls._from_row(kwargs)
+        instance = cls._from_row(kwargs) if speedups() else None
         return instance if instance is not None else super()._init_from_db(**kwargs)
 
     @classmethod

@@ -1,7 +1,10 @@
-"""The PostgreSQL engine: Tortoise's asyncpg client, with pooled connections released
-without a reset query, one retry of a read whose pooled connection turned out dead, and
-model objects built by the fast row loop of `app/db/hydration.py`, and every statement
-timed for the metrics (`app/db/instrumentation.py`).
+"""The PostgreSQL engine (`TORTOISE_ORM`'s engine module): Tortoise's asyncpg client with
+every statement timed for the metrics (`instrumentation.py`), one retry of a read whose
+pooled connection turned out dead, and, with `TORTOISE_SPEEDUPS` on, pooled connections
+released without a reset query and objects built by the fast row loop (`hydration.py`).
+Upstream-ready: `pool.patch` (the reset query and the read retry as client options) and
+`transactions.patch` (a client's transaction class as an attribute, so a subclass needs
+no `_in_transaction` override).
 
 Releasing a connection, asyncpg's pool sends `pg_advisory_unlock_all(); CLOSE ALL;
 UNLISTEN *; RESET ALL` by default: one more round trip after every statement the service
@@ -30,8 +33,9 @@ from tortoise.backends.base.client import (
 )
 
 from app.db.errors import CONNECTION_LOST
-from app.db.hydration import FastSelect
-from app.db.instrumentation import TimedQueries, TimedTransaction
+from app.db.tortoise_ext import speedups
+from app.db.tortoise_ext.hydration import FastSelect
+from app.db.tortoise_ext.instrumentation import TimedQueries, TimedTransaction
 
 T = TypeVar("T")
 
@@ -48,8 +52,11 @@ class LeanConnection(asyncpg.Connection):
         return ""
 
 
-class Executor(FastSelect, AsyncpgExecutor):
+class FastExecutor(FastSelect, AsyncpgExecutor):
     pass
+
+
+Executor = FastExecutor if speedups() else AsyncpgExecutor
 
 
 class Transaction(TimedTransaction, TransactionWrapper):
@@ -62,7 +69,7 @@ class Transaction(TimedTransaction, TransactionWrapper):
 
 
 class AsyncpgClient(TimedQueries, AsyncpgDBClient):
-    connection_class = LeanConnection
+    connection_class = LeanConnection if speedups() else asyncpg.Connection
     executor_class = Executor
 
     def _in_transaction(self) -> TransactionContext:

@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The schema comes from the Aerich migrations, never from generate_schemas.
-        async with RegisterTortoise(app, config=tortoise_config(settings)):
+        async with RegisterTortoise(app, config=tortoise_config(settings, aerich=False)):
             replicas = replica_names(len(settings.database_replica_urls))
             await REPLICAS.start(replicas, settings.db_replica_max_lag_seconds)
             async with metrics.pool_gauges_kept_fresh():

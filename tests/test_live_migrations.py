@@ -11,7 +11,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from app.db.migrations import MIGRATIONS_DIR
+from app.db.applied import MIGRATIONS_DIR
 from tests.support import UPGRADE_FROM, manage, query, run, scratch_database
 
 pytestmark = pytest.mark.skipif(

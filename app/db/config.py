@@ -9,18 +9,24 @@ from app.core.config import SQLITE_URL_ENGINE, Settings, get_settings
 from app.db.replicas import PRIMARY, replica_names
 from app.db.tortoise_ext import POSTGRES_ENGINE, SQLITE_ENGINE
 
-MODELS_MODULES = ["app.models", "aerich.models"]
+APP_MODELS = ["app.models"]
+AERICH_MODELS = "aerich.models"  # Aerich's own table, for Aerich's commands
 
 
 def tortoise_config(
-    settings: Settings, database_url: str | None = None, replicas: bool = True
+    settings: Settings,
+    database_url: str | None = None,
+    replicas: bool = True,
+    aerich: bool = True,
 ) -> dict[str, Any]:
     """Build the Tortoise config for `database_url` (default `settings.database_url`),
     with pool settings on PostgreSQL; with `replicas` and `DATABASE_REPLICA_URLS`, a
-    connection per replica and the router that sends plain reads there."""
+    connection per replica and the router that sends plain reads there; with `aerich`,
+    Aerich's model (its commands need it; the serving app does not load Aerich at all)."""
+    models = [*APP_MODELS, AERICH_MODELS] if aerich else APP_MODELS
     config = {
         "connections": {PRIMARY: _connection(settings, database_url or settings.database_url)},
-        "apps": {"models": {"models": MODELS_MODULES, "default_connection": PRIMARY}},
+        "apps": {"models": {"models": models, "default_connection": PRIMARY}},
         "use_tz": True,
         "timezone": "UTC",
     }

@@ -18,7 +18,7 @@ from types import ModuleType
 
 from aerich.utils import import_py_file
 
-from app.db.migrations import MIGRATIONS_DIR
+from app.db.applied import MIGRATIONS_DIR
 
 REPO = MIGRATIONS_DIR.parent
 # Offline generation only needs the engine: nothing connects to these.

@@ -37,10 +37,10 @@ from tortoise import BaseDBAsyncClient
 from tortoise.exceptions import OperationalError
 
 from app.core.config import get_settings
+from app.db.applied import MIGRATIONS_DIR
 from app.db.config import is_postgres
 from app.db.errors import DATABASE_UNAVAILABLE
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 # Any constant shared by every instance of the service: "aerich" in ASCII.
 UPGRADE_LOCK_ID = 0x6165726963
 LOCK_POLL_SECONDS = 0.25
@@ -247,23 +247,6 @@ async def connect_when_ready(
             if time.monotonic() >= deadline:
                 raise
             await asyncio.sleep(1)
-
-
-def migration_files(location: Path = MIGRATIONS_DIR) -> list[str]:
-    """The migration files, in the order they apply."""
-    names = (path.name for path in (location / "models").glob("[0-9]*_*.py"))
-    return sorted(names, key=lambda name: int(name.split("_")[0]))
-
-
-async def pending_migrations(db: BaseDBAsyncClient) -> list[str]:
-    """The migration files not yet applied to the database `db` reaches, read with that
-    connection (for `/health/ready`, inside the running app)."""
-    try:
-        rows = await db.execute_query_dict("SELECT version FROM aerich WHERE app = 'models'")
-    except OperationalError:  # no `aerich` table: nothing applied
-        return migration_files()
-    applied = {row["version"] for row in rows}
-    return [name for name in migration_files() if name not in applied]
 
 
 async def status(

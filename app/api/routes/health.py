@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse
 from tortoise import connections
 
 from app.api.routing import CollectionRouter
+from app.db.applied import pending_migrations
 from app.db.errors import DATABASE_UNAVAILABLE
-from app.db.migrations import pending_migrations
 from app.db.replicas import PRIMARY
 from app.schemas.stats import Health, Live, Ready
 

@@ -5,7 +5,8 @@ import secrets
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -22,7 +23,9 @@ SQLITE_URL_ENGINE = "tortoise.backends.sqlite"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # An error names the setting, never its value: pydantic would otherwise print the
+    # whole input (`input_value={...}`), SECRET_KEY and DATABASE_URL's password in it.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", hide_input_in_errors=True)
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -55,13 +58,13 @@ class Settings(BaseSettings):
     # Scale-out. `python -m app migrate` (and `aerich`) connect here when set: the primary
     # itself, when DATABASE_URL goes through a pooler (the migration lock is a session
     # advisory lock, which PgBouncer's transaction pooling cannot hold).
-    migrations_database_url: str | None = Field(default=None, repr=False)
+    migrations_database_url: str | None = None
     # asyncpg's prepared statements cached per connection; 0 behind PgBouncer in
     # transaction pooling (1.18 keeps no prepared statement from one transaction to the next).
     db_statement_cache_size: int = Field(default=100, ge=0)
     # Streaming replicas (comma-separated PostgreSQL URLs) for plain reads; one that lags
     # more than DB_REPLICA_MAX_LAG_SECONDS, or does not answer, is skipped meanwhile.
-    database_replica_urls: Annotated[list[str], NoDecode] = Field(default=[], repr=False)
+    database_replica_urls: Annotated[list[str], NoDecode] = []
     db_replica_max_lag_seconds: float = Field(default=5.0, gt=0)
     # Worker processes of `python -m app serve` (PostgreSQL only: SQLite has one writer).
     web_concurrency: int = Field(default=1, ge=1)
@@ -113,6 +116,15 @@ class Settings(BaseSettings):
             )
         return self
 
+    def __repr_args__(self) -> Any:
+        """The database URLs with their passwords masked (SECRET_KEY is not shown at all):
+        `print(get_settings())` in a shell or a log shows no secret."""
+        for name, value in super().__repr_args__():
+            if name in DATABASE_URL_SETTINGS:
+                value = [masked_url(url) for url in value] if isinstance(value, list) else value
+                value = masked_url(value) if isinstance(value, str) else value
+            yield name, value
+
     def metrics_networks(self) -> list[IPv4Network | IPv6Network]:
         return [ip_network(entry, strict=False) for entry in self.metrics_allow_ips]
 
@@ -122,6 +134,23 @@ class Settings(BaseSettings):
         database_file = credentials.get("file_path", ":memory:")
         folder = Path(database_file).parent if database_file != ":memory:" else Path("data")
         return folder / INSTALLATION_KEY_FILE
+
+
+DATABASE_URL_SETTINGS = frozenset(
+    {"database_url", "migrations_database_url", "database_replica_urls"}
+)
+
+
+def masked_url(url: str) -> str:
+    """`url` with its password (if any) written as `***`."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        netloc = f"{parts.username or ''}:***@{parts.netloc.rpartition('@')[2]}"
+        return urlunsplit(parts._replace(netloc=netloc))
+    except ValueError:
+        return "***"  # not a URL pydantic could show safely
 
 
 def _is_postgres_url(url: str) -> bool:

@@ -307,6 +307,7 @@ PUBLISHED_KEY = next(iter(PUBLISHED_SECRET_KEYS))
 SQLITE_URL = "sqlite://{tmp}/app.sqlite3"  # in the test's own folder
 WEAK = {
     "app.E001": {"DB_POOL_MAX": "0"},
+    "app.E001/metrics": {"METRICS_ALLOW_IPS": "notanip"},  # refused by Settings._check
     "app.E002": {"SECRET_KEY": ""},
     "app.E003": {"SECRET_KEY": PUBLISHED_KEY},
     "app.E004": {"SECRET_KEY": "short-but-a-secret"},
@@ -345,6 +346,7 @@ async def test_check_deploy_reports_each_weak_setting(tmp_path, case, weak):
     _assert_no_secret(out, err)
     if weak.get("SECRET_KEY"):
         _assert_no_secret(out, err, secret=weak["SECRET_KEY"])
+    assert "notanip" not in out  # a finding names the setting, never its value
     assert list(tmp_path.iterdir()) == []  # checking creates nothing: no database, no key
 
 

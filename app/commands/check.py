@@ -166,11 +166,22 @@ def weaknesses(settings: Settings) -> list[Finding]:
         problem = "ARGON2_TIME_COST or ARGON2_MEMORY_COST is below argon2's defaults"
         fix = f"ARGON2_TIME_COST={defaults.time_cost} ARGON2_MEMORY_COST={defaults.memory_cost}"
         found.append(finding("app.W009", "ARGON2_TIME_COST ARGON2_MEMORY_COST", problem, fix))
-    if any(network.prefixlen == 0 for network in settings.metrics_networks()):
+    if any(network.prefixlen == 0 for network in _valid_networks(settings.metrics_allow_ips)):
         problem = "METRICS_ALLOW_IPS admits every address: anyone may read GET /metrics"
         fix = "list your Prometheus servers' addresses"
         found.append(finding("app.W010", "METRICS_ALLOW_IPS", problem, fix))
     return found
+
+
+def _valid_networks(entries: list[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The entries that are addresses or networks: the others are refused (app.E001)."""
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            continue
+    return networks
 
 
 def _trusts_everyone(value: str) -> bool:

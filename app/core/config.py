@@ -99,7 +99,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check(self) -> "Settings":
-        self.metrics_networks()  # ValueError for what is not an address or a network
+        try:
+            self.metrics_networks()
+        except ValueError:  # its own text quotes the value: name the setting instead
+            raise ValueError(
+                "METRICS_ALLOW_IPS must list IP addresses or networks (comma-separated)"
+            ) from None
         if self.db_pool_min > self.db_pool_max:
             raise ValueError("DB_POOL_MIN must not exceed DB_POOL_MAX")
         if self.database_replica_urls and not _is_postgres_url(self.database_url):

@@ -10,6 +10,7 @@ from tortoise.backends.sqlite.client import (
     SqliteTransactionWrapper,
 )
 
+from app.db import sqlite_functions
 from app.db.instrumentation import TimedQueries, TimedTransaction
 
 SQLITE_ENGINE = __name__  # what TORTOISE_ORM names as the SQLite connections' engine
@@ -21,6 +22,10 @@ class Transaction(TimedTransaction, SqliteTransactionWrapper):
 
 
 class SqliteClient(TimedQueries, TortoiseSqliteClient):
+    async def _post_connect(self) -> None:
+        await super()._post_connect()
+        await sqlite_functions.install(self._connection)
+
     def _in_transaction(self) -> TransactionContext:
         return SqliteTransactionContext(Transaction(self), self._lock)
 

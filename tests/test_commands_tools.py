@@ -36,6 +36,7 @@ GOOD = {
     "SECRET_KEY": secrets.token_urlsafe(48),
     "DATABASE_URL": f"postgres://app:{DB_PASSWORD}@db.internal:5432/app",
     "FORWARDED_ALLOW_IPS": "10.0.0.2",
+    "ALLOWED_HOSTS": "api.example.com",
     "LOG_LEVEL": "INFO",
     "SQL_ECHO": "false",
     "CORS_ORIGINS": "https://app.example.com",
@@ -328,6 +329,8 @@ WEAK = {
     "app.W009": {"ARGON2_TIME_COST": "2"},
     "app.W009/memory": {"ARGON2_MEMORY_COST": "1024"},
     "app.W010": {"METRICS_ALLOW_IPS": "127.0.0.1,::/0"},
+    "app.W011": {"ALLOWED_HOSTS": None},
+    "app.W011/any": {"ALLOWED_HOSTS": "api.example.com,*"},
 }
 
 

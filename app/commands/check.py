@@ -29,7 +29,8 @@ DEPLOY_HELP = """also report what a production deploy should not have: ENVIRONME
 than production, a SECRET_KEY left to be generated, SQLite, LOG_LEVEL=DEBUG or SQL_ECHO
 (statements and their values in the logs), CORS_ORIGINS or FORWARDED_ALLOW_IPS trusting
 everyone, argon2 costs below the library's defaults, METRICS_ALLOW_IPS admitting every
-address, and FORWARDED_ALLOW_IPS not set
+address, ALLOWED_HOSTS allowing any Host or not set (only the loopback names are answered),
+and FORWARDED_ALLOW_IPS not set
 explicitly (in the environment or .env): its default trusts only a proxy on this host, so
 behind one elsewhere every client would share the proxy's address and its login throttle;
 set it to the proxy's address, or to 127.0.0.1 when clients connect directly"""
@@ -170,6 +171,16 @@ def weaknesses(settings: Settings) -> list[Finding]:
         problem = "METRICS_ALLOW_IPS admits every address: anyone may read GET /metrics"
         fix = "list your Prometheus servers' addresses"
         found.append(finding("app.W010", "METRICS_ALLOW_IPS", problem, fix))
+    if "*" in settings.allowed_hosts:
+        problem = "ALLOWED_HOSTS allows any Host: the next page's Link can name any site"
+        found.append(finding("app.W011", "ALLOWED_HOSTS", problem, "list your API's names"))
+    elif "allowed_hosts" not in settings.model_fields_set:
+        problem = (
+            "ALLOWED_HOSTS is not set: only the loopback names (localhost, 127.0.0.1) are "
+            "answered, so clients calling the service by its public name get 400"
+        )
+        fix = "ALLOWED_HOSTS=api.example.com (the names clients use)"
+        found.append(finding("app.W011", "ALLOWED_HOSTS", problem, fix))
     return found
 
 

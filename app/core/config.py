@@ -20,6 +20,7 @@ PUBLISHED_SECRET_KEYS = frozenset({"change-me-in-production-this-is-not-a-secret
 INSTALLATION_KEY_FILE = "secret_key"
 # The engine `expand_db_url` names for a sqlite:// URL (the app then runs its own).
 SQLITE_URL_ENGINE = "tortoise.backends.sqlite"
+DEFAULT_ALLOWED_HOSTS = ("localhost", "127.0.0.1", "::1", "testserver")
 
 
 class Settings(BaseSettings):
@@ -38,6 +39,10 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # `json`: one JSON object per line, for log shippers; `console`: readable lines.
     log_format: Literal["json", "console"] = "console"
+    # Host names the service answers (Django's ALLOWED_HOSTS: `.example.com` for a domain
+    # and its subdomains, `*` for any); others get 400. The next page's `Link` is built
+    # from the request's Host. The default: the loopback names `make run` and tests use.
+    allowed_hosts: Annotated[list[str], NoDecode] = list(DEFAULT_ALLOWED_HOSTS)
     # Who may read GET /metrics (addresses or networks, comma-separated); others get 404.
     metrics_allow_ips: Annotated[list[str], NoDecode] = ["127.0.0.1"]
 
@@ -91,7 +96,7 @@ class Settings(BaseSettings):
     @classmethod
     def _split_lists(cls, data: dict) -> dict:
         """Accept the lists as comma-separated text, the way a shell sets them."""
-        for name in ("cors_origins", "database_replica_urls", "metrics_allow_ips"):
+        for name in ("allowed_hosts", "cors_origins", "database_replica_urls", "metrics_allow_ips"):
             value = data.get(name) if isinstance(data, dict) else None
             if isinstance(value, str):
                 data[name] = [part.strip() for part in value.split(",") if part.strip()]

@@ -13,6 +13,7 @@ from app.api import docs
 from app.api.errors import install_error_handlers
 from app.api.middleware import (
     REQUEST_ID_HEADER,
+    AllowedHostsMiddleware,
     BodySizeLimitMiddleware,
     HeadAsGetMiddleware,
     RequestLogMiddleware,
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(BodySizeLimitMiddleware)
     app.add_middleware(HeadAsGetMiddleware)
+    app.add_middleware(AllowedHostsMiddleware, allowed_hosts=settings.allowed_hosts)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestLogMiddleware)
     # Added last: outermost, so every answer carries the request's id (a 500's is added by

@@ -36,6 +36,7 @@ GOOD = {
     "SECRET_KEY": secrets.token_urlsafe(48),
     "DATABASE_URL": f"postgres://app:{DB_PASSWORD}@db.internal:5432/app",
     "FORWARDED_ALLOW_IPS": "10.0.0.2",
+    "ALLOWED_HOSTS": "api.example.com",
     "LOG_LEVEL": "INFO",
     "SQL_ECHO": "false",
     "CORS_ORIGINS": "https://app.example.com",
@@ -307,6 +308,7 @@ PUBLISHED_KEY = next(iter(PUBLISHED_SECRET_KEYS))
 SQLITE_URL = "sqlite://{tmp}/app.sqlite3"  # in the test's own folder
 WEAK = {
     "app.E001": {"DB_POOL_MAX": "0"},
+    "app.E001/metrics": {"METRICS_ALLOW_IPS": "notanip"},  # refused by Settings._check
     "app.E002": {"SECRET_KEY": ""},
     "app.E003": {"SECRET_KEY": PUBLISHED_KEY},
     "app.E004": {"SECRET_KEY": "short-but-a-secret"},
@@ -327,6 +329,8 @@ WEAK = {
     "app.W009": {"ARGON2_TIME_COST": "2"},
     "app.W009/memory": {"ARGON2_MEMORY_COST": "1024"},
     "app.W010": {"METRICS_ALLOW_IPS": "127.0.0.1,::/0"},
+    "app.W011": {"ALLOWED_HOSTS": None},
+    "app.W011/any": {"ALLOWED_HOSTS": "api.example.com,*"},
 }
 
 
@@ -345,6 +349,7 @@ async def test_check_deploy_reports_each_weak_setting(tmp_path, case, weak):
     _assert_no_secret(out, err)
     if weak.get("SECRET_KEY"):
         _assert_no_secret(out, err, secret=weak["SECRET_KEY"])
+    assert "notanip" not in out  # a finding names the setting, never its value
     assert list(tmp_path.iterdir()) == []  # checking creates nothing: no database, no key
 
 

@@ -217,3 +217,30 @@ async def test_a_walk_racing_a_concurrent_writer_sees_the_steady_rows_once(
             await writer
 
         assert [i["id"] for i in walked if i["id"] in steady] == steady
+
+
+ODD_POSITIONS = {
+    "id-beyond-int": ("/items", Position("id", 2**31, 2**31)),
+    "id-far-beyond": ("/items", Position("id", 2**70, 1)),
+    "negative-beyond": ("/users", Position("-id", -(2**31) - 1, 1)),
+    "text-with-nul": ("/items", Position("name", "a\x00b", 1)),
+    "email-with-nul": ("/users", Position("email", "x\x00@example.com", 1)),
+    "text-too-long": ("/items", Position("name", "n" * 256, 1)),
+    "naive-datetime": ("/items", Position("created_at", datetime(2026, 1, 1), 1)),
+    "text-for-id": ("/items", Position("id", "7", 7)),
+    "number-for-name": ("/items", Position("name", 7, 7)),
+}
+
+
+@pytest.mark.parametrize(("path", "position"), ODD_POSITIONS.values(), ids=ODD_POSITIONS)
+async def test_a_signed_cursor_with_an_odd_position_is_400(client, alice, path, position):
+    """Signed, so not altered: but a value no column holds is refused, not sent to SQL
+    (an id beyond INTEGER, a NUL in text on PostgreSQL: a 500 before)."""
+    from app.core.cursors import encode_cursor
+
+    cursor = encode_cursor(path, position)
+    params = {"cursor": cursor, "order_by": position.order_by}
+
+    response = await client.get(f"{path}/", params=params, headers=alice.headers)
+
+    assert (response.status_code, response.json()) == (400, {"detail": "Invalid cursor"})

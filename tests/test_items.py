@@ -383,3 +383,26 @@ async def test_an_empty_patch_changes_nothing_not_even_updated_at(client, alice)
 
     assert response.status_code == 200
     assert response.json() == item
+
+
+@pytest.mark.parametrize(
+    ("name", "q"),
+    [("ÉCOLE du soir", "école"), ("école", "ÉCOLE"), ("Ǆungla", "ǆ"), ("ΣΟΦΊΑ", "σοφία")],
+)
+async def test_search_folds_unicode_case_alike_on_both_databases(client, alice, name, q):
+    """PostgreSQL's UPPER knows every alphabet; SQLite's only ASCII, unless the app's."""
+    item = await _create(client, alice, name=name)
+
+    response = await client.get("/items/", params={"q": q}, headers=alice.headers)
+
+    assert [found["id"] for found in response.json()] == [item["id"]]
+
+
+async def test_search_keeps_characters_without_a_one_character_capital(client, alice):
+    """`ß` has no one-letter capital: PostgreSQL's UPPER keeps it, so does the app's."""
+    item = await _create(client, alice, name="Straße")
+
+    found = await client.get("/items/", params={"q": "STRAß"}, headers=alice.headers)
+    not_found = await client.get("/items/", params={"q": "STRASSE"}, headers=alice.headers)
+
+    assert [each["id"] for each in found.json()] == [item["id"]] and not_found.json() == []

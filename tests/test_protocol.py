@@ -5,6 +5,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
+from app.core.config import get_settings
 from app.main import create_app
 
 
@@ -75,3 +76,43 @@ async def test_a_500_carries_the_security_headers_the_request_id_and_no_internal
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
     assert response.headers["Cache-Control"] == "no-store"
+
+
+async def test_a_host_not_allowed_is_400_and_never_reaches_a_link(client, alice):
+    """The next page's absolute URL is built from the request's Host: only an allowed
+    one (ALLOWED_HOSTS; by default the loopback names) is answered."""
+    for name in ("a", "b"):
+        await client.post("/items/", json={"name": name}, headers=alice.headers)
+
+    forged = await client.get("/items/?limit=1", headers={**alice.headers, "Host": "evil.example"})
+    own = await client.get("/items/?limit=1", headers=alice.headers)
+    local = await client.get("/items/?limit=1", headers={**alice.headers, "Host": "localhost:8000"})
+
+    assert (forged.status_code, forged.json()) == (400, {"detail": "Invalid host header"})
+    assert "evil" not in forged.headers.get("Link", "")
+    assert own.links["next"]["url"].startswith("http://testserver/items/?")
+    assert local.links["next"]["url"].startswith("http://localhost:8000/items/?")
+
+
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [
+        ("api.example.com", 200),
+        ("API.Example.COM:443", 200),
+        ("eu.api.example.com", 200),
+        ("example.com", 400),
+        ("evil.example", 400),
+        ("api.example.com.evil.example", 400),
+        ("", 400),
+    ],
+)
+async def test_allowed_hosts_match_names_and_dotted_domains(host, status):
+    settings = get_settings().model_copy(update={"allowed_hosts": [".api.example.com"]})
+    application = create_app(settings)
+    transport = httpx.ASGITransport(app=application)
+    async with httpx.AsyncClient(transport=transport, base_url="http://x") as http:
+        answer = await http.get("/health/live", headers={"Host": host})
+        probe = await http.get("/openapi.json", headers={"Host": host})
+
+    assert probe.status_code == status
+    assert answer.status_code == 200  # a liveness probe names no host of the service's

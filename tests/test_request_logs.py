@@ -173,3 +173,34 @@ async def test_a_line_logged_while_hashing_carries_the_request_id(monkeypatch):
         logger.removeHandler(handler)
 
     assert json.loads(output.getvalue())["request_id"] == "hash-req-1"
+
+
+FORGED = "/x%0a2026-01-01T00:00:00Z [info     ] GET /admin 200%0d%1b[2J"
+
+
+async def test_a_console_line_cannot_be_forged_by_the_path(tmp_path):
+    """`%0a` in a path decodes to a newline: printed raw, it starts a second, well-formed
+    line; `%0d` and ANSI escapes reach the terminal. Every field is escaped instead."""
+    log = tmp_path / "server.log"
+    async with serving(LOG_FILE=str(log)) as server, httpx.AsyncClient(base_url=server.url) as http:
+        answer = await http.get(FORGED, headers={"X-Request-ID": "forged-1"})
+
+    assert answer.status_code == 404
+    text = log.read_text()
+    (line,) = [line for line in text.splitlines() if "forged-1" in line]
+    assert "\\n2026-01-01T00:00:00Z" in line and "\\x1b[2J" in line
+    assert "\r" not in text and "\x1b" not in text
+    assert not any(line.startswith("2026-01-01T00:00:00Z") for line in text.splitlines())
+
+
+@pytest.mark.parametrize("log_format", ["console", "json"])
+def test_control_characters_are_escaped_in_every_field(log_format):
+    record = logging.LogRecord("app", logging.INFO, __file__, 1, "a\nb\u2028c\x07", None, None)
+    record.path, record.route = "/p\r\n\x1b[31m", "unmatched\x00"
+    handler = AppHandler()
+    handler.setFormatter(formatter(log_format))
+
+    line = handler.format(record)
+
+    assert len(line.splitlines()) == 1
+    assert not any(ch in line for ch in "\r\x1b\x00\x07\u2028")

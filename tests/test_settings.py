@@ -109,3 +109,62 @@ def test_env_example_documents_every_setting():
     documented = set(re.findall(r"^([A-Z0-9_]+)=", example, flags=re.MULTILINE))
 
     assert documented == {name.upper() for name in Settings.model_fields}
+
+
+def test_a_refused_setting_shows_no_input_value(tmp_path):
+    """`aerich` or a bare `uvicorn app.main:app` print the ValidationError as it is."""
+    tail = "TAIL" + secrets.token_hex(4)
+    with pytest.raises(ValidationError) as refused:
+        Settings(environment="production", secret_key=f"weak-{tail}")
+
+    assert "SECRET_KEY" in str(refused.value)
+    assert tail not in str(refused.value) and "input_value" not in str(refused.value)
+
+
+async def test_a_bare_uvicorn_start_shows_no_part_of_the_secret_key(tmp_path):
+    tail = "TAIL" + secrets.token_hex(4)
+    code, out, err = await manage(
+        "shell",
+        "-c",
+        "pass",
+        ENVIRONMENT="production",
+        SECRET_KEY=f"weak-{tail}",
+        DATABASE_URL=f"sqlite://{tmp_path}/app.sqlite3",
+    )
+    code_uvicorn, _, err_uvicorn = await run_uvicorn(tmp_path, f"weak-{tail}")
+
+    assert code != 0 and code_uvicorn != 0
+    assert "SECRET_KEY" in err_uvicorn
+    assert tail not in out + err + err_uvicorn
+    assert "input_value" not in err + err_uvicorn
+
+
+async def run_uvicorn(tmp_path: Path, secret_key: str) -> tuple[int, str, str]:
+    import sys
+
+    from tests.support import run
+
+    return await run(
+        sys.executable,
+        "-c",
+        "import app.main",  # what `uvicorn app.main:app` does first
+        ENVIRONMENT="production",
+        SECRET_KEY=secret_key,
+        DATABASE_URL=f"sqlite://{tmp_path}/app.sqlite3",
+    )
+
+
+def test_no_secret_in_the_settings_repr():
+    password, replica_password = "Pw" + secrets.token_hex(6), "Rp" + secrets.token_hex(6)
+    settings = Settings(
+        environment="production",
+        secret_key=secrets.token_urlsafe(48),
+        database_url=f"postgres://app:{password}@db.internal:5432/app",
+        migrations_database_url=f"postgres://owner:{password}@db.internal:5432/app",
+        database_replica_urls=f"postgres://app:{replica_password}@replica:5432/app",
+    )
+
+    for shown in (repr(settings), str(settings)):
+        assert password not in shown and replica_password not in shown
+        assert settings.secret_key not in shown
+        assert "postgres://app:***@db.internal:5432/app" in shown

@@ -153,7 +153,10 @@ class ItemListParams:
 
     def __init__(
         self,
-        q: Annotated[SearchText | None, Query(description="Name substring.")] = None,
+        q: Annotated[
+            SearchText | None,
+            Query(description="Name substring, in any case (Unicode: `école` finds `ÉCOLE`)."),
+        ] = None,
         order_by: Annotated[
             ItemOrder,
             Query(

@@ -148,6 +148,54 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+# Probes and Prometheus call by address (a pod's IP), and these answers build no URL.
+HOST_FREE_PATHS = frozenset({"/health", "/health/live", "/health/ready", "/metrics"})
+
+
+def host_name(host_header: str) -> str:
+    """`api.example.com` for `API.example.com:443`, `::1` for `[::1]:8000`."""
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else ""
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def is_allowed_host(host: str, allowed_hosts: list[str]) -> bool:
+    """Django's ALLOWED_HOSTS: a name, `.example.com` for it and its subdomains (or
+    `*.example.com` for the subdomains only), or `*` for any."""
+    for pattern in allowed_hosts:
+        pattern = pattern.lower()
+        if pattern == "*" or host == pattern:
+            return True
+        if pattern.startswith(".") and (host == pattern[1:] or host.endswith(pattern)):
+            return True
+        if pattern.startswith("*.") and host.endswith(pattern[1:]):
+            return True
+    return False
+
+
+class AllowedHostsMiddleware:
+    """400 `Invalid host header` for a `Host` not in ALLOWED_HOSTS: the absolute URLs the
+    service writes (the `Link` of the next page) are built from it."""
+
+    def __init__(self, app: ASGIApp, allowed_hosts: list[str]) -> None:
+        self.app = app
+        self.allowed_hosts = allowed_hosts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].rstrip("/") in HOST_FREE_PATHS:
+            await self.app(scope, receive, send)
+            return
+        host = host_name(Headers(scope=scope).get("host", ""))
+        if host and is_allowed_host(host, self.allowed_hosts):
+            await self.app(scope, receive, send)
+            return
+        body = json.dumps({"detail": "Invalid host header"}).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        await send({"type": "http.response.start", "status": 400, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
 class HeadAsGetMiddleware:
     """`HEAD` answers what `GET` would, without the body (RFC 9110 9.3.2): FastAPI routes
     declare GET only, so HEAD would otherwise be 405."""

@@ -29,7 +29,8 @@ DEPLOY_HELP = """also report what a production deploy should not have: ENVIRONME
 than production, a SECRET_KEY left to be generated, SQLite, LOG_LEVEL=DEBUG or SQL_ECHO
 (statements and their values in the logs), CORS_ORIGINS or FORWARDED_ALLOW_IPS trusting
 everyone, argon2 costs below the library's defaults, METRICS_ALLOW_IPS admitting every
-address, and FORWARDED_ALLOW_IPS not set
+address, ALLOWED_HOSTS allowing any Host or not set (only the loopback names are answered),
+and FORWARDED_ALLOW_IPS not set
 explicitly (in the environment or .env): its default trusts only a proxy on this host, so
 behind one elsewhere every client would share the proxy's address and its login throttle;
 set it to the proxy's address, or to 127.0.0.1 when clients connect directly"""
@@ -166,11 +167,32 @@ def weaknesses(settings: Settings) -> list[Finding]:
         problem = "ARGON2_TIME_COST or ARGON2_MEMORY_COST is below argon2's defaults"
         fix = f"ARGON2_TIME_COST={defaults.time_cost} ARGON2_MEMORY_COST={defaults.memory_cost}"
         found.append(finding("app.W009", "ARGON2_TIME_COST ARGON2_MEMORY_COST", problem, fix))
-    if any(network.prefixlen == 0 for network in settings.metrics_networks()):
+    if any(network.prefixlen == 0 for network in _valid_networks(settings.metrics_allow_ips)):
         problem = "METRICS_ALLOW_IPS admits every address: anyone may read GET /metrics"
         fix = "list your Prometheus servers' addresses"
         found.append(finding("app.W010", "METRICS_ALLOW_IPS", problem, fix))
+    if "*" in settings.allowed_hosts:
+        problem = "ALLOWED_HOSTS allows any Host: the next page's Link can name any site"
+        found.append(finding("app.W011", "ALLOWED_HOSTS", problem, "list your API's names"))
+    elif "allowed_hosts" not in settings.model_fields_set:
+        problem = (
+            "ALLOWED_HOSTS is not set: only the loopback names (localhost, 127.0.0.1) are "
+            "answered, so clients calling the service by its public name get 400"
+        )
+        fix = "ALLOWED_HOSTS=api.example.com (the names clients use)"
+        found.append(finding("app.W011", "ALLOWED_HOSTS", problem, fix))
     return found
+
+
+def _valid_networks(entries: list[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The entries that are addresses or networks: the others are refused (app.E001)."""
+    networks = []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            continue
+    return networks
 
 
 def _trusts_everyone(value: str) -> bool:

@@ -5,7 +5,8 @@ import secrets
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -19,10 +20,13 @@ PUBLISHED_SECRET_KEYS = frozenset({"change-me-in-production-this-is-not-a-secret
 INSTALLATION_KEY_FILE = "secret_key"
 # The engine `expand_db_url` names for a sqlite:// URL (the app then runs its own).
 SQLITE_URL_ENGINE = "tortoise.backends.sqlite"
+DEFAULT_ALLOWED_HOSTS = ("localhost", "127.0.0.1", "::1", "testserver")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # An error names the setting, never its value: pydantic would otherwise print the
+    # whole input (`input_value={...}`), SECRET_KEY and DATABASE_URL's password in it.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", hide_input_in_errors=True)
 
     host: str = "127.0.0.1"
     port: int = 8000
@@ -35,6 +39,10 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # `json`: one JSON object per line, for log shippers; `console`: readable lines.
     log_format: Literal["json", "console"] = "console"
+    # Host names the service answers (Django's ALLOWED_HOSTS: `.example.com` for a domain
+    # and its subdomains, `*` for any); others get 400. The next page's `Link` is built
+    # from the request's Host. The default: the loopback names `make run` and tests use.
+    allowed_hosts: Annotated[list[str], NoDecode] = list(DEFAULT_ALLOWED_HOSTS)
     # Who may read GET /metrics (addresses or networks, comma-separated); others get 404.
     metrics_allow_ips: Annotated[list[str], NoDecode] = ["127.0.0.1"]
 
@@ -59,13 +67,13 @@ class Settings(BaseSettings):
     # Scale-out. `python -m app migrate` (and `aerich`) connect here when set: the primary
     # itself, when DATABASE_URL goes through a pooler (the migration lock is a session
     # advisory lock, which PgBouncer's transaction pooling cannot hold).
-    migrations_database_url: str | None = Field(default=None, repr=False)
+    migrations_database_url: str | None = None
     # asyncpg's prepared statements cached per connection; 0 behind PgBouncer in
     # transaction pooling (1.18 keeps no prepared statement from one transaction to the next).
     db_statement_cache_size: int = Field(default=100, ge=0)
     # Streaming replicas (comma-separated PostgreSQL URLs) for plain reads; one that lags
     # more than DB_REPLICA_MAX_LAG_SECONDS, or does not answer, is skipped meanwhile.
-    database_replica_urls: Annotated[list[str], NoDecode] = Field(default=[], repr=False)
+    database_replica_urls: Annotated[list[str], NoDecode] = []
     db_replica_max_lag_seconds: float = Field(default=5.0, gt=0)
     # Worker processes of `python -m app serve` (PostgreSQL only: SQLite has one writer).
     web_concurrency: int = Field(default=1, ge=1)
@@ -92,7 +100,7 @@ class Settings(BaseSettings):
     @classmethod
     def _split_lists(cls, data: dict) -> dict:
         """Accept the lists as comma-separated text, the way a shell sets them."""
-        for name in ("cors_origins", "database_replica_urls", "metrics_allow_ips"):
+        for name in ("allowed_hosts", "cors_origins", "database_replica_urls", "metrics_allow_ips"):
             value = data.get(name) if isinstance(data, dict) else None
             if isinstance(value, str):
                 data[name] = [part.strip() for part in value.split(",") if part.strip()]
@@ -100,7 +108,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check(self) -> "Settings":
-        self.metrics_networks()  # ValueError for what is not an address or a network
+        try:
+            self.metrics_networks()
+        except ValueError:  # its own text quotes the value: name the setting instead
+            raise ValueError(
+                "METRICS_ALLOW_IPS must list IP addresses or networks (comma-separated)"
+            ) from None
         if self.db_pool_min > self.db_pool_max:
             raise ValueError("DB_POOL_MIN must not exceed DB_POOL_MAX")
         if self.database_replica_urls and not _is_postgres_url(self.database_url):
@@ -117,6 +130,15 @@ class Settings(BaseSettings):
             )
         return self
 
+    def __repr_args__(self) -> Any:
+        """The database URLs with their passwords masked (SECRET_KEY is not shown at all):
+        `print(get_settings())` in a shell or a log shows no secret."""
+        for name, value in super().__repr_args__():
+            if name in DATABASE_URL_SETTINGS:
+                value = [masked_url(url) for url in value] if isinstance(value, list) else value
+                value = masked_url(value) if isinstance(value, str) else value
+            yield name, value
+
     def metrics_networks(self) -> list[IPv4Network | IPv6Network]:
         return [ip_network(entry, strict=False) for entry in self.metrics_allow_ips]
 
@@ -126,6 +148,23 @@ class Settings(BaseSettings):
         database_file = credentials.get("file_path", ":memory:")
         folder = Path(database_file).parent if database_file != ":memory:" else Path("data")
         return folder / INSTALLATION_KEY_FILE
+
+
+DATABASE_URL_SETTINGS = frozenset(
+    {"database_url", "migrations_database_url", "database_replica_urls"}
+)
+
+
+def masked_url(url: str) -> str:
+    """`url` with its password (if any) written as `***`."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        netloc = f"{parts.username or ''}:***@{parts.netloc.rpartition('@')[2]}"
+        return urlunsplit(parts._replace(netloc=netloc))
+    except ValueError:
+        return "***"  # not a URL pydantic could show safely
 
 
 def _is_postgres_url(url: str) -> bool:

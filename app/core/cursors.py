@@ -20,6 +20,11 @@ from app.core.errors import InvalidCursor
 
 ALGORITHM = "HS256"
 _TIMESTAMPS = frozenset({"created_at", "updated_at"})
+# A signed cursor is ours, but a position is checked all the same (a key that leaked, an
+# older release's cursor): what no column can hold would reach SQL as an error, a 500.
+_IDS = frozenset({"id"})
+ID_RANGE = range(-(2**31), 2**31)  # INTEGER, the ids' column type on both databases
+MAX_TEXT_LENGTH = 255  # the longest sortable text column (email, name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +56,26 @@ def decode_cursor(cursor: str, path: str) -> Position:
         order_by, value, row_id = claims["o"], claims["v"], claims["id"]
         if claims.get("typ") != "cursor" or claims.get("path") != path:
             raise InvalidCursor
-        if not (isinstance(order_by, str) and type(row_id) is int):
+        if not (isinstance(order_by, str) and type(row_id) is int and row_id in ID_RANGE):
             raise InvalidCursor
-        if order_by.lstrip("-") in _TIMESTAMPS:
-            value = datetime.fromisoformat(value)
-        elif value is not None and not isinstance(value, str | int):
-            raise InvalidCursor
+        value = _checked_value(order_by.lstrip("-"), value)
     except (jwt.PyJWTError, KeyError, TypeError, ValueError):
         raise InvalidCursor from None
     return Position(order_by, value, row_id)
+
+
+def _checked_value(field: str, value: Any) -> Any:
+    """The order's value as its column holds it: an id in INTEGER's range, an aware
+    timestamp, or text (null for a nullable one) without NUL that fits the column."""
+    if field in _IDS:
+        if type(value) is int and value in ID_RANGE:
+            return value
+    elif field in _TIMESTAMPS:
+        moment = datetime.fromisoformat(value)
+        if moment.utcoffset() is not None:
+            return moment
+    elif value is None or (
+        isinstance(value, str) and len(value) <= MAX_TEXT_LENGTH and "\x00" not in value
+    ):
+        return value
+    raise InvalidCursor

@@ -39,6 +39,26 @@ SERVER_ACCESS_LOGGER = "uvicorn.access"
 QUIET_LOGGERS = ("aiosqlite", "tortoise")
 # What the request lines pass as `extra=` (nothing else a library adds is a field).
 REQUEST_FIELDS = ("method", "path", "route", "status", "duration_ms", "user_id", "client")
+# C0 and C1 control characters, DEL and the Unicode line/paragraph separators: a decoded
+# path (`%0a`, `%0d`, `%1b`) holding one could start a forged line or drive the terminal.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# A traceback (or a stack) is many lines by design: only its newlines stay.
+MULTILINE = ("exception", "stack")
+TRACEBACK_CONTROL_CHARACTERS = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return repr(match.group())[1:-1]  # \n, \r, \x1b, \u2028
+
+
+def escape_controls(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Console lines: every control character of every field written as its escape (the
+    JSON lines get the same from json.dumps), so a field never spans or forges a line."""
+    for name, value in event.items():
+        if isinstance(value, str):
+            pattern = TRACEBACK_CONTROL_CHARACTERS if name in MULTILINE else CONTROL_CHARACTERS
+            event[name] = pattern.sub(_escape, value)
+    return event
 
 
 def add_request_id(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -93,7 +113,12 @@ def formatter(log_format: str) -> logging.Formatter:
             structlog.stdlib.ExtraAdder(allow=REQUEST_FIELDS),
             add_request_id,
         ],
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, console],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,  # a plain traceback, then escaped
+            escape_controls,
+            console,
+        ],
     )
 
 

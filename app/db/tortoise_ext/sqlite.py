@@ -12,6 +12,7 @@ from tortoise.backends.sqlite.client import (
 )
 from tortoise.backends.sqlite.executor import SqliteExecutor
 
+from app.db import sqlite_functions
 from app.db.tortoise_ext import speedups
 from app.db.tortoise_ext.hydration import FastSelect
 from app.db.tortoise_ext.instrumentation import TimedQueries, TimedTransaction
@@ -33,6 +34,10 @@ class Transaction(TimedTransaction, SqliteTransactionWrapper):
 
 class SqliteClient(TimedQueries, TortoiseSqliteClient):
     executor_class = Executor
+
+    async def _post_connect(self) -> None:
+        await super()._post_connect()
+        await sqlite_functions.install(self._connection)
 
     def _in_transaction(self) -> TransactionContext:
         return SqliteTransactionContext(Transaction(self), self._lock)

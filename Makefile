@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format migrate migration clean
+.PHONY: install run test lint format migrate migration openapi clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ migrate: $(STAMP)
 ## Write one migration (SQLite and PostgreSQL) for model changes: make migration name=add_x
 migration: $(STAMP)
 	$(BIN)/python -m app makemigration $(name)
+
+## Write openapi.json, the OpenAPI document the app serves (tests/test_openapi_file.py checks it).
+openapi: $(STAMP)
+	$(BIN)/python scripts/openapi.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

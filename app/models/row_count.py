@@ -2,8 +2,9 @@
 a few index lookups at any table size instead of a `COUNT(*)` over every row.
 
 Triggers written by the migration `5_*_add_row_counts` (not by this model: Tortoise
-declares no triggers) add each INSERT's and DELETE's rows, and each owner change of an
-item, to this table in the same transaction as the rows, cascades included, so a count is
+declares no triggers; their SQL is in `app/db/sql/row_counts.py`) add each INSERT's and
+DELETE's rows, and each owner change of an item, to this table in the same transaction
+as the rows, cascades included, so a count is
 as exact as `COUNT(*)` in any snapshot. A count is kept in several rows (`shard`, the
 writing transaction's id modulo `SHARDS`, on PostgreSQL), summed on read, so concurrent
 writers seldom queue on one row; the rows of a shard are only written by the transaction

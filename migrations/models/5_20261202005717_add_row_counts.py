@@ -1,6 +1,12 @@
-"""add_row_counts: generated for SQLite and PostgreSQL by `python -m app makemigration`."""
+"""add_row_counts: generated for SQLite and PostgreSQL by `python -m app makemigration`.
+
+The table is Aerich's; the triggers that keep its counts (and, on PostgreSQL, their
+functions) and the count of the rows already there are in app/db/sql/row_counts.py.
+"""
 
 from tortoise import BaseDBAsyncClient
+
+from app.db.sql import row_counts
 
 RUN_IN_TRANSACTION = True
 
@@ -14,12 +20,8 @@ UPGRADE = {
     "n" BIGINT NOT NULL,
     CONSTRAINT "uid_row_counts_table_n_ad44ab" UNIQUE ("table_name", "owner_id", "shard")
 ) /* Part of the number of rows of `table_name` owned by `owner_id` (`ALL_ROWS`: of all */;
-CREATE TRIGGER "row_counts_users_insert" AFTER INSERT ON "users" BEGIN INSERT INTO "row_counts" ("table_name", "owner_id", "shard", "n") VALUES ('users', 0, 0, 1) ON CONFLICT ("table_name", "owner_id", "shard") DO UPDATE SET "n" = "n" + 1; END;
-CREATE TRIGGER "row_counts_users_delete" AFTER DELETE ON "users" BEGIN INSERT INTO "row_counts" ("table_name", "owner_id", "shard", "n") VALUES ('users', 0, 0, -1) ON CONFLICT ("table_name", "owner_id", "shard") DO UPDATE SET "n" = "n" - 1; DELETE FROM "row_counts" WHERE "table_name" = 'items' AND "owner_id" = OLD."id"; END;
-CREATE TRIGGER "row_counts_items_insert" AFTER INSERT ON "items" BEGIN INSERT INTO "row_counts" ("table_name", "owner_id", "shard", "n") VALUES ('items', 0, 0, 1), ('items', NEW."owner_id", 0, 1) ON CONFLICT ("table_name", "owner_id", "shard") DO UPDATE SET "n" = "n" + 1; END;
-CREATE TRIGGER "row_counts_items_delete" AFTER DELETE ON "items" BEGIN INSERT INTO "row_counts" ("table_name", "owner_id", "shard", "n") VALUES ('items', 0, 0, -1) ON CONFLICT ("table_name", "owner_id", "shard") DO UPDATE SET "n" = "n" - 1; INSERT INTO "row_counts" ("table_name", "owner_id", "shard", "n") SELECT 'items', OLD."owner_id", 0, -1 WHERE EXISTS (SELECT 1 FROM "users" WHERE "id" = OLD."owner_id") ON CONFLICT ("table_name", "owner_id", "shard") DO UPDATE SET "n" = "n" - 1; END;
-CREATE TRIGGER "row_counts_items_move" AFTER UPDATE OF "owner_id" ON "items" WHEN OLD."owner_id" <> NEW."owner_id" BEGIN INSERT INTO "row_counts" ("table_name", "owner_id", "shard", "n") VALUES ('items', OLD."owner_id", 0, -1) ON CONFLICT ("table_name", "owner_id", "shard") DO UPDATE SET "n" = "n" - 1; INSERT INTO "row_counts" ("table_name", "owner_id", "shard", "n") VALUES ('items', NEW."owner_id", 0, 1) ON CONFLICT ("table_name", "owner_id", "shard") DO UPDATE SET "n" = "n" + 1; END;
-INSERT INTO "row_counts" ("table_name", "owner_id", "shard", "n") SELECT 'users', 0, 0, COUNT(*) FROM "users" UNION ALL SELECT 'items', 0, 0, COUNT(*) FROM "items" UNION ALL SELECT 'items', "owner_id", 0, COUNT(*) FROM "items" GROUP BY "owner_id";""",
+"""
+    + row_counts.SQLITE_UPGRADE,
     "postgres": """
         CREATE TABLE IF NOT EXISTS "row_counts" (
     "id" BIGSERIAL NOT NULL PRIMARY KEY,
@@ -30,137 +32,12 @@ INSERT INTO "row_counts" ("table_name", "owner_id", "shard", "n") SELECT 'users'
     CONSTRAINT "uid_row_counts_table_n_ad44ab" UNIQUE ("table_name", "owner_id", "shard")
 );
 COMMENT ON TABLE "row_counts" IS 'Part of the number of rows of `table_name` owned by `owner_id` (`ALL_ROWS`: of all';
-CREATE FUNCTION row_counts_shard() RETURNS SMALLINT LANGUAGE plpgsql AS $$
-DECLARE
-    shard SMALLINT := txid_current() % 16;
-BEGIN
-    -- Held until the transaction ends: until then it is the only writer of the shard.
-    PERFORM pg_advisory_xact_lock(1919907699, shard);
-    RETURN shard;
-END $$;
-CREATE FUNCTION row_counts_users_insert() RETURNS TRIGGER LANGUAGE plpgsql AS $$
-BEGIN
-    IF EXISTS (SELECT 1 FROM new_rows) THEN
-        INSERT INTO row_counts AS kept (table_name, owner_id, shard, n)
-        SELECT 'users', 0, row_counts_shard(), COUNT(*) FROM new_rows
-        ON CONFLICT (table_name, owner_id, shard) DO UPDATE SET n = kept.n + EXCLUDED.n;
-    END IF;
-    RETURN NULL;
-END $$;
-CREATE FUNCTION row_counts_users_delete() RETURNS TRIGGER LANGUAGE plpgsql AS $$
-BEGIN
-    IF EXISTS (SELECT 1 FROM old_rows) THEN
-        INSERT INTO row_counts AS kept (table_name, owner_id, shard, n)
-        SELECT 'users', 0, row_counts_shard(), -COUNT(*) FROM old_rows
-        ON CONFLICT (table_name, owner_id, shard) DO UPDATE SET n = kept.n + EXCLUDED.n;
-        DELETE FROM row_counts
-        WHERE table_name = 'items' AND owner_id IN (SELECT id FROM old_rows);
-    END IF;
-    RETURN NULL;
-END $$;
-CREATE FUNCTION row_counts_items_insert() RETURNS TRIGGER LANGUAGE plpgsql AS $$
-DECLARE
-    my_shard SMALLINT;
-BEGIN
-    IF EXISTS (SELECT 1 FROM new_rows) THEN
-        my_shard := row_counts_shard();
-        INSERT INTO row_counts AS kept (table_name, owner_id, shard, n)
-        SELECT 'items', 0, my_shard, COUNT(*) FROM new_rows
-        UNION ALL
-        SELECT 'items', owner_id, my_shard, COUNT(*) FROM new_rows GROUP BY owner_id
-        ON CONFLICT (table_name, owner_id, shard) DO UPDATE SET n = kept.n + EXCLUDED.n;
-    END IF;
-    RETURN NULL;
-END $$;
-CREATE FUNCTION row_counts_items_delete() RETURNS TRIGGER LANGUAGE plpgsql AS $$
-DECLARE
-    my_shard SMALLINT;
-BEGIN
-    IF EXISTS (SELECT 1 FROM old_rows) THEN
-        my_shard := row_counts_shard();
-        -- An owner deleted with its items (a cascade) takes its counts with it.
-        INSERT INTO row_counts AS kept (table_name, owner_id, shard, n)
-        SELECT 'items', 0, my_shard, -COUNT(*) FROM old_rows
-        UNION ALL
-        SELECT 'items', owner_id, my_shard, -COUNT(*) FROM old_rows
-        WHERE EXISTS (SELECT 1 FROM users WHERE users.id = old_rows.owner_id)
-        GROUP BY owner_id
-        ON CONFLICT (table_name, owner_id, shard) DO UPDATE SET n = kept.n + EXCLUDED.n;
-    END IF;
-    RETURN NULL;
-END $$;
-CREATE FUNCTION row_counts_items_update() RETURNS TRIGGER LANGUAGE plpgsql AS $$
-DECLARE
-    my_shard SMALLINT;
-BEGIN
-    -- Only items given to another owner change a count (a rename changes none).
-    IF EXISTS (
-        SELECT 1 FROM old_rows JOIN new_rows ON new_rows.id = old_rows.id
-        WHERE new_rows.owner_id <> old_rows.owner_id
-    ) THEN
-        my_shard := row_counts_shard();
-        INSERT INTO row_counts AS kept (table_name, owner_id, shard, n)
-        SELECT 'items', moves.owner_id, my_shard, SUM(moves.n)
-        FROM (
-            SELECT old_rows.owner_id, -1 AS n, new_rows.owner_id AS other
-            FROM old_rows JOIN new_rows ON new_rows.id = old_rows.id
-            UNION ALL
-            SELECT new_rows.owner_id, 1, old_rows.owner_id
-            FROM old_rows JOIN new_rows ON new_rows.id = old_rows.id
-        ) AS moves
-        WHERE moves.owner_id <> moves.other
-        GROUP BY moves.owner_id
-        ON CONFLICT (table_name, owner_id, shard) DO UPDATE SET n = kept.n + EXCLUDED.n;
-    END IF;
-    RETURN NULL;
-END $$;
-CREATE FUNCTION row_counts_truncate() RETURNS TRIGGER LANGUAGE plpgsql AS $$
-BEGIN
-    DELETE FROM row_counts WHERE table_name = TG_TABLE_NAME;
-    RETURN NULL;
-END $$;
-CREATE TRIGGER row_counts_users_insert AFTER INSERT ON users
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION row_counts_users_insert();
-CREATE TRIGGER row_counts_users_delete AFTER DELETE ON users
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION row_counts_users_delete();
-CREATE TRIGGER row_counts_users_truncate AFTER TRUNCATE ON users
-    FOR EACH STATEMENT EXECUTE FUNCTION row_counts_truncate();
-CREATE TRIGGER row_counts_items_insert AFTER INSERT ON items
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION row_counts_items_insert();
-CREATE TRIGGER row_counts_items_delete AFTER DELETE ON items
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION row_counts_items_delete();
-CREATE TRIGGER row_counts_items_update AFTER UPDATE ON items
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION row_counts_items_update();
-CREATE TRIGGER row_counts_items_truncate AFTER TRUNCATE ON items
-    FOR EACH STATEMENT EXECUTE FUNCTION row_counts_truncate();
-INSERT INTO row_counts (table_name, owner_id, shard, n)
-SELECT 'users', 0, 0, COUNT(*) FROM users
-UNION ALL
-SELECT 'items', 0, 0, COUNT(*) FROM items
-UNION ALL
-SELECT 'items', owner_id, 0, COUNT(*) FROM items GROUP BY owner_id;""",
+"""
+    + row_counts.POSTGRES_UPGRADE,
 }
 DOWNGRADE = {
-    "sqlite": """
-DROP TRIGGER IF EXISTS "row_counts_users_insert";
-DROP TRIGGER IF EXISTS "row_counts_users_delete";
-DROP TRIGGER IF EXISTS "row_counts_items_insert";
-DROP TRIGGER IF EXISTS "row_counts_items_delete";
-DROP TRIGGER IF EXISTS "row_counts_items_move";
-DROP TABLE IF EXISTS "row_counts";""",
-    "postgres": """
-DROP TRIGGER IF EXISTS row_counts_users_insert ON users;
-DROP TRIGGER IF EXISTS row_counts_users_delete ON users;
-DROP TRIGGER IF EXISTS row_counts_users_truncate ON users;
-DROP TRIGGER IF EXISTS row_counts_items_insert ON items;
-DROP TRIGGER IF EXISTS row_counts_items_delete ON items;
-DROP TRIGGER IF EXISTS row_counts_items_update ON items;
-DROP TRIGGER IF EXISTS row_counts_items_truncate ON items;
-DROP FUNCTION IF EXISTS row_counts_users_insert, row_counts_users_delete,
-    row_counts_items_insert, row_counts_items_delete, row_counts_items_update,
-    row_counts_truncate, row_counts_shard;
-DROP TABLE IF EXISTS "row_counts";""",
+    "sqlite": "\n" + row_counts.SQLITE_DOWNGRADE + '\nDROP TABLE IF EXISTS "row_counts";',
+    "postgres": "\n" + row_counts.POSTGRES_DOWNGRADE + '\nDROP TABLE IF EXISTS "row_counts";',
 }
 
 

@@ -10,17 +10,12 @@ schemas: nothing to do there.
 
 from tortoise import BaseDBAsyncClient
 
+from app.db.sql import row_counts
+
 RUN_IN_TRANSACTION = True
 
-FUNCTIONS = (
-    "row_counts_shard()",
-    "row_counts_users_insert()",
-    "row_counts_users_delete()",
-    "row_counts_items_insert()",
-    "row_counts_items_delete()",
-    "row_counts_items_update()",
-    "row_counts_truncate()",
-)
+# Migration 5's functions (app/db/sql/row_counts.py), by signature.
+FUNCTIONS = tuple(f"{name}()" for name in row_counts.POSTGRES_FUNCTIONS)
 
 
 async def _schema(db: BaseDBAsyncClient) -> str:

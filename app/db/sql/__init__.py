@@ -1,0 +1,1 @@
+"""SQL the models cannot declare, kept readable for the migrations that run it."""

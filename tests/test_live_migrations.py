@@ -102,6 +102,13 @@ async def test_the_search_indexes_build_while_writers_write_without_waiting(tmp_
         assert "idx_items_name_trgm" in "\n".join(row[0] for row in plan)
 
 
+# The failed build's cleanup, waiting for the transactions that blocked the build.
+CLEANUP_WAITING = (
+    "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() "
+    "AND state = 'active' AND query LIKE 'DROP INDEX CONCURRENTLY%')"
+)
+
+
 async def test_a_blocked_index_build_gives_up_and_leaves_nothing_half_done(tmp_path):
     async with scratch_database(tmp_path) as url:
         await _before_search(tmp_path, url)
@@ -110,14 +117,20 @@ async def test_a_blocked_index_build_gives_up_and_leaves_nothing_half_done(tmp_p
         await transaction.start()
         await blocker.execute("UPDATE users SET version = version + 1")  # holds its lock
 
-        async def end_the_blocker_later() -> None:
-            await asyncio.sleep(3)  # after the build gave up (MIGRATION_LOCK_TIMEOUT=1)
+        migrate = asyncio.create_task(
+            manage("migrate", DATABASE_URL=url, MIGRATION_LOCK_TIMEOUT="1")
+        )
+        # The blocker ends once the build gave up (MIGRATION_LOCK_TIMEOUT=1) and its cleanup
+        # waits for it (DROP INDEX CONCURRENTLY), however long the command took to start.
+        watcher = await asyncpg.connect(url)
+        try:
+            while not migrate.done() and not await watcher.fetchval(CLEANUP_WAITING):  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
+        finally:
+            await watcher.close()
             await transaction.rollback()
             await blocker.close()
-
-        ending = asyncio.create_task(end_the_blocker_later())
-        code, _out, err = await manage("migrate", DATABASE_URL=url, MIGRATION_LOCK_TIMEOUT="1")
-        await ending
+        code, _out, err = await migrate
 
         assert code == 1
         assert SEARCH_MIGRATION in err and "lock timeout" in err, err

@@ -170,6 +170,13 @@ def _serve() -> int:
     if settings.web_concurrency > 1 and not is_postgres(TORTOISE_ORM):
         _error("WEB_CONCURRENCY > 1 needs PostgreSQL: a SQLite file has one process at a time")
         return 1
+    if is_postgres(TORTOISE_ORM):
+        from app.db.pooler import statement_cache_problem
+
+        credentials = TORTOISE_ORM["connections"]["default"]["credentials"]
+        if problem := asyncio.run(statement_cache_problem(credentials)):
+            _error(problem)
+            return 1
     configure_logging(settings)  # uvicorn's lines as the app's: LOG_FORMAT, request ids
     try:
         # SQLite: this process is the file's only user until it exits (one worker, in it).

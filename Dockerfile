@@ -27,6 +27,10 @@
 # Behind a reverse proxy, set FORWARDED_ALLOW_IPS to its address so that client
 # addresses (and so login throttling) come from X-Forwarded-For. Logs are JSON lines
 # (LOG_FORMAT=json, for the log driver); `python -m app check --deploy` lists weak settings.
+# GET /metrics answers only METRICS_ALLOW_IPS, 127.0.0.1 by default: that is the container
+# itself, so a Prometheus outside it (another container, the host) gets 404 until its
+# address or network is listed, e.g. -e METRICS_ALLOW_IPS=10.0.0.0/8. Set ALLOWED_HOSTS
+# to the names clients call the API by (by default only localhost and 127.0.0.1 are served).
 
 # ---- builder: the dependencies, in a virtualenv copied whole into the final image ----
 FROM python:3.11.17-slim-bookworm AS builder

@@ -24,11 +24,12 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 from pydantic import TypeAdapter, ValidationError
 from tortoise import Tortoise
 from tortoise.exceptions import ConfigurationError, OperationalError
 
-from app.commands import check, dbshell, settings_error, shell
+from app.commands import check, dbshell, missing_database, settings_error, shell
 from app.commands import database_error as _database_error
 from app.commands import error as _error
 from app.core.config import Settings, get_settings
@@ -47,6 +48,9 @@ async def _migrate(wait_seconds: float) -> int:
             applied = await migrations.upgrade(MIGRATIONS_TORTOISE_ORM, wait_seconds)
     except DatabaseInUse as exc:
         _error(str(exc))
+        return 1
+    except asyncpg.InvalidCatalogNameError as exc:
+        _error(missing_database(exc) or str(exc))
         return 1
     except DATABASE_UNAVAILABLE as exc:
         print(f"error: database unreachable after {wait_seconds:g}s: {exc!r}", file=sys.stderr)
@@ -170,6 +174,13 @@ def _serve() -> int:
     if settings.web_concurrency > 1 and not is_postgres(TORTOISE_ORM):
         _error("WEB_CONCURRENCY > 1 needs PostgreSQL: a SQLite file has one process at a time")
         return 1
+    if is_postgres(TORTOISE_ORM):
+        from app.db.pooler import statement_cache_problem
+
+        credentials = TORTOISE_ORM["connections"]["default"]["credentials"]
+        if problem := asyncio.run(statement_cache_problem(credentials)):
+            _error(problem)
+            return 1
     configure_logging(settings)  # uvicorn's lines as the app's: LOG_FORMAT, request ids
     try:
         # SQLite: this process is the file's only user until it exits (one worker, in it).

@@ -191,3 +191,17 @@ async def test_concurrent_createsuperuser_for_one_new_email_all_succeed(client):
     assert sum("Created superuser" in out for _, out, _ in results) == 1
     (user,) = await User.filter(email="race@example.com")
     assert user.is_superuser and user.is_active
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="needs PostgreSQL")
+@pytest.mark.parametrize("command", [("migrate",), ("migrations", "status")])
+async def test_a_database_that_does_not_exist_is_named_in_one_line_with_the_fix(command):
+    from urllib.parse import urlsplit, urlunsplit
+
+    missing = "no_such_database_" + os.urandom(4).hex()
+    url = urlunsplit(urlsplit(primary_url())._replace(path=f"/{missing}", query=""))
+
+    code, _, err = await manage(*command, DATABASE_URL=url)
+
+    assert code == 1 and err.count("\n") == 1, err
+    assert f'database "{missing}" does not exist' in err and f"createdb {missing}" in err, err

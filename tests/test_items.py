@@ -132,7 +132,7 @@ async def test_list_items_rejects_bad_parameters_with_422(client, alice, params)
     assert response.status_code == 422
 
 
-@pytest.mark.parametrize("q", ["%", "_", "' OR 1=1 --", "\\", "x" * 255])
+@pytest.mark.parametrize("q", ["%", "_", "%%", "lamp' OR 1=1 --", "\\", "x" * 255])
 async def test_list_items_search_treats_sql_and_wildcards_as_text(client, alice, q):
     await _create(client, alice, name="plain")
 
@@ -406,3 +406,22 @@ async def test_search_keeps_characters_without_a_one_character_capital(client, a
     not_found = await client.get("/items/", params={"q": "STRASSE"}, headers=alice.headers)
 
     assert [each["id"] for each in found.json()] == [item["id"]] and not_found.json() == []
+
+
+@pytest.mark.parametrize("q", ["%" * 255, "-" * 255, "' OR 1=1 --", "_%_", "a-b-c d e f", "ab_"])
+async def test_a_search_the_trigram_index_cannot_serve_is_422_with_the_reason(client, alice, q):
+    """3 characters or more without 3 letters or digits in a row: on PostgreSQL a scan
+    of the whole table, twice (page and count), matching up to 255 characters a row."""
+    response = await client.get("/items/", params={"q": q}, headers=alice.headers)
+    own = await client.get(f"/users/{alice.id}/items", params={"q": q}, headers=alice.headers)
+
+    assert response.status_code == own.status_code == 422
+    (error,) = response.json()["detail"]
+    assert error["loc"] == ["query", "q"] and "3 letters or digits in a row" in error["msg"]
+
+
+@pytest.mark.parametrize("q", ["LO", "é", "--lamp--", "%lamp%", "x" * 255, "été"])
+async def test_a_short_search_or_one_with_a_trigram_is_served(client, alice, q):
+    response = await client.get("/items/", params={"q": q}, headers=alice.headers)
+
+    assert response.status_code == 200

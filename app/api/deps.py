@@ -17,7 +17,7 @@ from app.core.limits import INT32_MAX
 from app.core.security import decode_access_token
 from app.models import IdempotencyKey, User
 from app.models.base import M, PageOf, Window
-from app.schemas.common import SearchText
+from app.schemas.common import IndexedSearchText
 
 T = TypeVar("T")
 
@@ -154,8 +154,13 @@ class ItemListParams:
     def __init__(
         self,
         q: Annotated[
-            SearchText | None,
-            Query(description="Name substring, in any case (Unicode: `école` finds `ÉCOLE`)."),
+            IndexedSearchText | None,
+            Query(
+                description="Name substring, in any case (Unicode: `école` finds `ÉCOLE`). "
+                "At most 255 characters; from 3 characters on it must hold 3 letters or "
+                "digits in a row (what the trigram index needs), else 422: `%%%` or `---` "
+                "alone would match every row the slow way."
+            ),
         ] = None,
         order_by: Annotated[
             ItemOrder,

@@ -23,9 +23,24 @@ def error(message: str) -> None:
     print(f"error: {' '.join(message.split())}", file=sys.stderr)
 
 
+def missing_database(exc: BaseException) -> str | None:
+    """The one line for a PostgreSQL server that answers but has no such database."""
+    for cause in (exc, exc.__cause__, exc.__context__):
+        if isinstance(cause, asyncpg.InvalidCatalogNameError):
+            found = re.search(r'database "(.+)" does not exist', str(cause))
+            name = found.group(1) if found else "NAME"
+            return (
+                f'database "{name}" does not exist on the server DATABASE_URL names; create '
+                f"it (createdb {name}), then run `python -m app migrate`"
+            )
+    return None
+
+
 def database_error(exc: Exception) -> int:
-    """One line for a database that cannot answer: unreachable, or not migrated."""
-    if isinstance(exc, DATABASE_UNAVAILABLE):
+    """One line for a database that cannot answer: missing, unreachable, or not migrated."""
+    if problem := missing_database(exc):
+        error(problem)
+    elif isinstance(exc, DATABASE_UNAVAILABLE):
         error(f"database unreachable: {exc!r}")
     elif isinstance(exc.__cause__, asyncpg.UndefinedTableError) or "no such table" in str(exc):
         error(f"{NO_SCHEMA} ({exc})")

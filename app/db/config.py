@@ -49,14 +49,18 @@ def _connection(settings: Settings, url: str) -> dict[str, Any]:
         connection["engine"] = SQLITE_ENGINE
     else:
         connection["engine"] = POSTGRES_ENGINE
-        credentials.update(
-            minsize=settings.db_pool_min,
-            maxsize=settings.db_pool_max,
-            max_inactive_connection_lifetime=settings.db_max_inactive_connection_lifetime,
-            timeout=settings.db_connect_timeout,
-            command_timeout=settings.db_command_timeout,
-            statement_cache_size=settings.db_statement_cache_size,
-        )
+        # The settings are defaults: an option in the URL itself wins (asyncpg's and
+        # Tortoise's PgBouncer advice is `?statement_cache_size=0` in the URL).
+        defaults = {
+            "minsize": settings.db_pool_min,
+            "maxsize": settings.db_pool_max,
+            "max_inactive_connection_lifetime": settings.db_max_inactive_connection_lifetime,
+            "timeout": settings.db_connect_timeout,
+            "command_timeout": settings.db_command_timeout,
+            "statement_cache_size": settings.db_statement_cache_size,
+        }
+        for name, value in defaults.items():
+            credentials.setdefault(name, value)
     return connection
 
 

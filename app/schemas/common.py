@@ -1,9 +1,11 @@
 """Types shared by the request and response schemas."""
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -29,6 +31,25 @@ DbId = Annotated[int, Field(ge=1, le=INT32_MAX)]
 # Text that reaches the database: PostgreSQL refuses NUL characters, so they are invalid input.
 NO_NUL = r"^[^\x00]*$"
 SearchText = Annotated[str, StringConstraints(max_length=SEARCH_TEXT_MAX_LENGTH, pattern=NO_NUL)]
+
+# A trigram: three letters or digits in a row. A substring search of 3 characters or more
+# without one (`%%%...`, `----...`) cannot use the trigram index: PostgreSQL would match the
+# whole table, twice (the page and its count), 255 characters a row. Shorter ones (`q=LO`)
+# cost a short match a row and are served.
+TRIGRAM = re.compile(r"[^\W_]{3}")
+UNINDEXED_SEARCH = (
+    "q of 3 characters or more must contain 3 letters or digits in a row "
+    "(a search without one cannot use the index)"
+)
+
+
+def _indexable(text: str) -> str:
+    if len(text) >= 3 and TRIGRAM.search(text) is None:
+        raise ValueError(UNINDEXED_SEARCH)
+    return text
+
+
+IndexedSearchText = Annotated[SearchText, AfterValidator(_indexable)]
 
 # ISO 8601 with an explicit UTC offset: 2026-01-31T12:00:00.123456+00:00. The models hold
 # timezone-aware UTC datetimes (Tortoise's `use_tz`, asyncpg's TIMESTAMPTZ), so `isoformat`

@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await REPLICAS.start(replicas, settings.db_replica_max_lag_seconds)
             sender = MailSender(settings)  # the outbox's mails, sent after their commits
             sender.start()
+            app.state.mail_sender = sender
             async with metrics.pool_gauges_kept_fresh():
                 if settings.environment != "test":
                     settle_garbage_collector()

@@ -16,7 +16,7 @@ from tortoise import connections
 from app.db import migrations
 from app.db.config import MIGRATIONS_TORTOISE_ORM, TORTOISE_ORM, is_postgres
 from app.main import create_app
-from app.models import User
+from app.models import OutboxMail, User
 from tests.mail import Mailbox
 
 TABLES = (
@@ -94,6 +94,9 @@ async def app(smtp_server: Mailbox) -> AsyncIterator[FastAPI]:
         await empty_tables()
         smtp_server.clear()  # each test sees the mails it caused
         yield application
+        # No mail of this test is left for the next app's sender to send at its start.
+        await application.state.mail_sender.stop()
+        await OutboxMail.all().delete()
 
 
 @pytest.fixture

@@ -36,7 +36,9 @@ async def test_reset_end_to_end_changes_the_password_and_ends_every_session(clie
     assert (await client.get("/users/me", headers=alice.headers)).status_code == 401
     old = await client.post("/auth/token", data={"username": "alice", "password": PASSWORD})
     assert old.status_code == 401
-    assert await login(client, "alice@example.com", NEW_PASSWORD)
+    new_token = await login(client, "alice@example.com", NEW_PASSWORD)
+    me = await client.get("/users/me", headers={"Authorization": f"Bearer {new_token}"})
+    assert me.json()["is_verified"] is True  # the token came from the mailbox
     again = await client.post(
         "/auth/password-reset/confirm", json={"token": token, "password": "yet another one"}
     )
@@ -178,3 +180,19 @@ async def test_two_concurrent_confirms_of_one_token_succeed_exactly_once(client,
         assert sorted(a.status_code for a in answers) == [204, 400], round_
         user = await User.get(id=alice.id)
     assert user.token_version == 25
+
+
+async def test_a_reset_lets_an_unverified_account_in_when_verification_is_required(
+    client, alice, mailbox, monkeypatch
+):
+    monkeypatch.setattr(get_settings(), "require_verified_email", True)
+    form = {"username": "alice@example.com", "password": NEW_PASSWORD}
+    token = await _reset_token(client, mailbox, "alice@example.com")
+
+    confirmed = await client.post(
+        "/auth/password-reset/confirm", json={"token": token, "password": NEW_PASSWORD}
+    )
+
+    assert confirmed.status_code == 204, confirmed.text
+    signed_in = await client.post("/auth/token", data=form)
+    assert signed_in.status_code == 200, signed_in.text

@@ -105,10 +105,13 @@ class AccountToken(AppModel):
     @classmethod
     async def reset_password(cls, token: str, hashed_password: str) -> None:
         """Set the password: its token version moves on, so every session ends; the
-        user's other reset tokens are used up too."""
+        user's other reset tokens are used up too. The email is verified as well: the
+        token was read from its mailbox (the way in for an unverified account that
+        REQUIRE_VERIFIED_EMAIL keeps from signing in)."""
         async with in_transaction(PRIMARY) as connection:
             user = await cls.redeem(token, RESET, connection)
-            await user.apply_changes({"hashed_password": hashed_password}, None, connection)
+            changes = {"hashed_password": hashed_password, "is_verified": True}
+            await user.apply_changes(changes, None, connection)
             others = cls.filter(user_id=user.id, purpose=RESET, used_at=None)
             await others.using_db(connection).update(used_at=timezone.now())
 

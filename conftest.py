@@ -9,12 +9,19 @@ import atexit
 import os
 import secrets
 import shutil
+import socket
 import tempfile
 import uuid
 from urllib.parse import urlsplit, urlunsplit
 
 _TEST_SERVER_URL = os.environ.get("TEST_DATABASE_URL")
 _SQLITE_DIR = None if _TEST_SERVER_URL else tempfile.mkdtemp(prefix="app-tests-")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _on_test_database(server_url: str) -> str:
@@ -48,6 +55,20 @@ os.environ.update(
     CORS_ORIGINS="https://app.example.com",
     # No tracing, whatever the shell or .env says (tests/test_tracing.py turns it on).
     OTEL_EXPORTER_OTLP_ENDPOINT="",
+    # Mail goes to the SMTP server the tests run on loopback (tests/mail.py), on this
+    # port; retries come within a second, so an outage test takes seconds. The senders
+    # never poll on their own in the suite: they are woken by commits and retries only,
+    # so they send no statement a test did not cause.
+    EMAIL_BACKEND="smtp",
+    SMTP_HOST="127.0.0.1",
+    SMTP_PORT=str(_free_port()),
+    SMTP_STARTTLS="false",
+    SMTP_TIMEOUT_SECONDS="5",
+    EMAIL_FROM="service@example.com",
+    MAIL_RETRY_BASE_SECONDS="0.2",
+    MAIL_RETRY_MAX_SECONDS="1",
+    MAIL_POLL_SECONDS="3600",
+    REQUIRE_VERIFIED_EMAIL="false",
 )
 
 
@@ -55,4 +76,4 @@ if _SQLITE_DIR:  # removed when the test process exits, however the session ende
     atexit.register(shutil.rmtree, _SQLITE_DIR, ignore_errors=True)
 
 
-pytest_plugins = ["tests.fixtures"]
+pytest_plugins = ["tests.mail", "tests.fixtures"]

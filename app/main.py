@@ -21,11 +21,12 @@ from app.api.middleware import (
     is_valid_request_id,
     new_request_id,
 )
-from app.api.routes import auth, health, items, stats, users
+from app.api.routes import accounts, auth, health, items, stats, users
 from app.api.routes import metrics as metrics_route
 from app.core import metrics
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
+from app.core.outbox import MailSender
 from app.core.tracing import tracing_options
 from app.db.config import tortoise_config
 from app.db.replicas import REPLICAS, replica_names
@@ -56,12 +57,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with RegisterTortoise(app, config=tortoise_config(settings, aerich=False)):
             replicas = replica_names(len(settings.database_replica_urls))
             await REPLICAS.start(replicas, settings.db_replica_max_lag_seconds)
+            sender = MailSender(settings)  # the outbox's mails, sent after their commits
+            sender.start()
+            app.state.mail_sender = sender
             async with metrics.pool_gauges_kept_fresh():
                 if settings.environment != "test":
                     settle_garbage_collector()
                 try:
                     yield
                 finally:
+                    await sender.stop()
                     await REPLICAS.stop()
 
     app = FastAPI(
@@ -100,7 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         update_request_header=False,  # nothing reads it from the request: one header less
     )
     install_error_handlers(app)
-    for module in (auth, users, items, stats, health, metrics_route, docs):
+    for module in (auth, accounts, users, items, stats, health, metrics_route, docs):
         app.include_router(module.router)
     app.mount(docs.ASSETS_URL, docs.ASSETS, name="docs-assets")
     return app

@@ -38,6 +38,23 @@ MATRIX = {
         ("post", "/users/", {"email": "new@example.com", "password": "long enough"}),
         (201, 201, 201, 201, 201, 201),
     ),
+    "ask for a verification mail": (
+        ("post", "/auth/verify/request", None),
+        (202, 202, 202, 401, 401, 401),
+    ),
+    # Public: the mailed token is the credential, whoever sends it.
+    "ask for a password reset": (
+        ("post", "/auth/password-reset", {"email": "owner@example.com"}),
+        (202, 202, 202, 202, 202, 202),
+    ),
+    "reset a password with a wrong token": (
+        ("post", "/auth/password-reset/confirm", {"token": "nope", "password": "long enough"}),
+        (400, 400, 400, 400, 400, 400),
+    ),
+    "verify with a wrong token": (
+        ("post", "/auth/verify", {"token": "nope"}),
+        (400, 400, 400, 400, 400, 400),
+    ),
 }
 CASES = [
     pytest.param(endpoint, actor, expected[i], id=f"{endpoint}-{actor}")

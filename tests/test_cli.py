@@ -22,7 +22,7 @@ async def test_createsuperuser_creates_an_account_that_can_sign_in(client):
 
     assert code == 0 and "Created" in out
     user = await User.get(email="root@example.com")
-    assert user.is_superuser and user.is_active
+    assert user.is_superuser and user.is_active and user.is_verified
     token = await client.post(
         "/auth/token", data={"username": "root@example.com", "password": "s3cret-pass"}
     )
@@ -37,7 +37,7 @@ async def test_createsuperuser_promotes_an_existing_account(client, alice):
     assert code == 0 and "Promoted" in out
     assert (await User.get(id=alice.id)).is_superuser
     me = await client.get("/users/me", headers=alice.headers)
-    assert me.json()["is_superuser"] is True
+    assert me.json()["is_superuser"] is True and me.json()["is_verified"] is True
 
 
 @pytest.mark.parametrize(

@@ -317,6 +317,7 @@ WEAK = {
     "app.E007": {"DATABASE_URL": SQLITE_URL, "DATABASE_REPLICA_URLS": GOOD["DATABASE_URL"]},
     "app.E008": {"MIGRATIONS_DATABASE_URL": f"mysqlish://root:{DB_PASSWORD}@db/app"},
     "app.E009": {"DATABASE_URL": SQLITE_URL, "WEB_CONCURRENCY": "2"},
+    "app.E010": {"EMAIL_BACKEND": "console"},
     "app.W001": {"ENVIRONMENT": "development"},
     "app.W002": {"ENVIRONMENT": "test", "SECRET_KEY": "", "DATABASE_URL": SQLITE_URL},
     "app.W003": {"DATABASE_URL": SQLITE_URL},

@@ -109,6 +109,7 @@ async def test_list_items_include_owner(client, alice, bob):
         "username",
         "is_active",
         "is_superuser",
+        "is_verified",
         "created_at",
         "updated_at",
     }

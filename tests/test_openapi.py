@@ -5,6 +5,10 @@ import pytest
 # method, path -> the status codes the contract says the operation can answer
 CONTRACT = {
     ("post", "/auth/token"): {200, 400, 401, 422, 429, 503},
+    ("post", "/auth/password-reset"): {202, 400, 422, 429, 503},
+    ("post", "/auth/password-reset/confirm"): {204, 400, 422, 503},
+    ("post", "/auth/verify/request"): {202, 401, 429, 503},
+    ("post", "/auth/verify"): {200, 400, 422, 503},
     ("post", "/users/"): {201, 400, 422, 503},
     ("get", "/users/"): {200, 400, 401, 422, 503},  # 400: Invalid cursor
     ("get", "/users/me"): {200, 401, 503},
@@ -26,6 +30,9 @@ CONTRACT = {
 }
 PUBLIC = {
     ("post", "/auth/token"),
+    ("post", "/auth/password-reset"),
+    ("post", "/auth/password-reset/confirm"),
+    ("post", "/auth/verify"),
     ("post", "/users/"),
     ("get", "/health"),
     ("get", "/health/live"),

@@ -11,8 +11,10 @@ import httpx
 import pytest
 
 from app.core.logging import AppHandler, formatter
+from app.core.mail_templates import RESET, VERIFY
 from app.core.security import hash_password
 from tests.fixtures import PASSWORD
+from tests.mail import token_in
 from tests.support import is_postgres, primary_url, query, serving
 
 REQUEST_LOGGER = "app.requests"
@@ -54,10 +56,10 @@ def _json_lines(text: str) -> list[dict]:
     return [json.loads(line) for line in lines]  # every line is one JSON object
 
 
-async def test_a_full_flow_logs_json_lines_tied_to_requests_and_no_secret(tmp_path):
+async def test_a_full_flow_logs_json_lines_tied_to_requests_and_no_secret(tmp_path, mailbox):
     """LOG_FORMAT=json with SQL_ECHO and DEBUG on (the most a log ever shows): each
     request's line carries its X-Request-ID, so do the SQL lines it caused, and no
-    password, token, hash or key appears anywhere."""
+    password, token (access, verification, reset), hash or key appears anywhere."""
     log = tmp_path / "server.log"
     email = f"flow-{secrets.token_hex(4)}@example.com"
     url = primary_url()
@@ -80,14 +82,25 @@ async def test_a_full_flow_logs_json_lines_tied_to_requests_and_no_secret(tmp_pa
             f"/users/{user_id}", json={"password": new_password}, headers=bearer
         )
         item = await http.post("/items/", json={"title": "thing"}, headers=bearer)
-        answers = [created, wrong, login, me, changed, item]
-    assert [a.status_code for a in answers] == [201, 401, 200, 200, 200, 401]
+        (verify_mail,) = await mailbox.wait_for(email, VERIFY)
+        verification = token_in(verify_mail)
+        verified = await http.post("/auth/verify", json={"token": verification})
+        reset = await http.post("/auth/password-reset", json={"email": email})
+        (reset_mail,) = await mailbox.wait_for(email, RESET)
+        reset_token = token_in(reset_mail)
+        confirmed = await http.post(
+            "/auth/password-reset/confirm", json={"token": reset_token, "password": PASSWORD}
+        )
+        reused = await http.post("/auth/verify", json={"token": verification})
+        answers = [created, wrong, login, me, changed, item, verified, reset, confirmed, reused]
+    assert [a.status_code for a in answers] == [201, 401, 200, 200, 200, 401, 200, 202, 204, 400]
 
     text = log.read_text()
     lines = _json_lines(text)
     (stored,) = await query(url, f"SELECT hashed_password FROM users WHERE email = '{email}'")
     digest = stored[0].rsplit("$", 1)[1]
     secrets_ = (PASSWORD, new_password, "nope!", token, os.environ["SECRET_KEY"], digest)
+    secrets_ += (verification, reset_token)
     for secret in (*secrets_, database_password[:6]):
         assert secret not in text
     assert "$argon2" not in text and "Bearer" not in text

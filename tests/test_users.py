@@ -8,7 +8,10 @@ import pytest
 from app.models import Item, User
 from tests.fixtures import PASSWORD, login
 
-USER_FIELDS = {"id", "email", "username", "is_active", "is_superuser", "created_at", "updated_at"}
+USER_FIELDS = {
+    *("id", "email", "username", "is_active", "is_superuser", "is_verified"),
+    *("created_at", "updated_at"),
+}
 
 
 # --- sign-up ------------------------------------------------------------------------------
@@ -24,6 +27,7 @@ async def test_signup_answers_201_with_and_without_trailing_slash(client, path):
     assert user["email"] == "new@example.com"
     assert user["username"] is None
     assert user["is_active"] is True and user["is_superuser"] is False
+    assert user["is_verified"] is False
 
 
 async def test_signup_stores_email_lower_cased_and_keeps_username_case(client):

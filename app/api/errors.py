@@ -31,7 +31,8 @@ _DESCRIPTIONS = {
     "with the same Idempotency-Key is in progress; send it again.",
     422: "The request is invalid, or its Idempotency-Key was used for a different request.",
     412: "If-Match did not match: the resource changed since that version was read.",
-    429: "Too many failed logins; retry after `Retry-After` seconds.",
+    429: "Too many failed logins, or a mail of this kind was just sent for this email or "
+    "account; retry after `Retry-After` seconds.",
     503: "The database is unreachable; retry after `Retry-After` seconds.",
 }
 # What an operation that locks rows can also answer (see `concurrent_conflict`).

@@ -116,6 +116,10 @@ def refusals(settings: Settings) -> list[Finding]:
         problem = "WEB_CONCURRENCY > 1 with SQLite: `serve` refuses (one process per file)"
         fix = "WEB_CONCURRENCY=1, or move to PostgreSQL"
         found.append(finding("app.E009", "WEB_CONCURRENCY DATABASE_URL", problem, fix))
+    if settings.email_backend == "console" and settings.environment == "production":
+        problem = "EMAIL_BACKEND is console in production: mails, tokens in them, are printed"
+        fix = "EMAIL_BACKEND=smtp with SMTP_HOST, SMTP_PORT and EMAIL_FROM"
+        found.append(finding("app.E010", "EMAIL_BACKEND ENVIRONMENT", problem, fix))
     return found
 
 

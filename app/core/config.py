@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from tortoise.backends.base.config_generator import expand_db_url
 
@@ -96,6 +96,33 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_failure_window_seconds: int = Field(default=900, ge=1)
 
+    # Accounts: password reset and email verification tokens, and how often one email
+    # (or account) may ask for a mail: once per MAIL_REQUEST_INTERVAL_SECONDS.
+    password_reset_minutes: int = Field(default=60, ge=1)
+    email_verification_minutes: int = Field(default=2880, ge=1)
+    require_verified_email: bool = False
+    mail_request_interval_seconds: int = Field(default=60, ge=1)
+
+    # Mail, Django-style: `console` prints each mail on standard output (development;
+    # the default outside production, which refuses it), `smtp` sends it (the default in
+    # production). Mails go through the outbox table (app/models/outbox.py).
+    email_backend: Literal["console", "smtp"] | None = None
+    email_from: str = "webmaster@localhost"
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = Field(default=None, repr=False)
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0)
+    # The outbox sender: a failed delivery is retried after MAIL_RETRY_BASE_SECONDS, then
+    # twice as long each time, at most MAIL_RETRY_MAX_SECONDS apart, until it goes out.
+    mail_retry_base_seconds: float = Field(default=10.0, gt=0, le=60)
+    mail_retry_max_seconds: float = Field(default=900.0, gt=0)
+    # How often each worker looks for mails other workers left or that are due a retry.
+    mail_poll_seconds: float = Field(default=5.0, gt=0)
+    # Sent mails (their bodies cleared when sent) are deleted after this long.
+    mail_keep_sent_hours: int = Field(default=24, ge=1)
+
     @model_validator(mode="before")
     @classmethod
     def _split_lists(cls, data: dict) -> dict:
@@ -104,6 +131,9 @@ class Settings(BaseSettings):
             value = data.get(name) if isinstance(data, dict) else None
             if isinstance(value, str):
                 data[name] = [part.strip() for part in value.split(",") if part.strip()]
+        for name in ("email_backend", "smtp_username", "smtp_password"):
+            if isinstance(data, dict) and data.get(name) == "":
+                data[name] = None  # `NAME=` in .env: unset
         return data
 
     @model_validator(mode="after")
@@ -120,6 +150,10 @@ class Settings(BaseSettings):
             raise ValueError("DATABASE_REPLICA_URLS needs a PostgreSQL DATABASE_URL")
         if self.secret_key in PUBLISHED_SECRET_KEYS:
             raise ValueError("SECRET_KEY is a published example value; set a random one")
+        if self.email_backend is None:
+            self.email_backend = "smtp" if self.environment == "production" else "console"
+        if self.email_backend == "console" and self.environment == "production":
+            raise ValueError("EMAIL_BACKEND=console prints tokens: production needs smtp")
         if not self.secret_key and self.environment != "production":
             self.secret_key = installation_secret_key(self.installation_key_path())
         if not is_strong_secret(self.secret_key):

@@ -47,13 +47,32 @@ class InactiveUser(BadRequest):
     detail = "Inactive user"
 
 
-class TooManyLoginAttempts(ServiceError):
+class EmailNotVerified(BadRequest):
+    """REQUIRE_VERIFIED_EMAIL is on and the right password was given for this account."""
+
+    detail = "Email not verified"
+
+
+class InvalidToken(BadRequest):
+    """A password reset or verification token that is unknown, used, expired or altered."""
+
+    detail = "Invalid or expired token"
+
+
+class TooManyRequests(ServiceError):
     status_code = 429
-    detail = "Too many failed login attempts, try again later"
 
     def __init__(self, retry_after_seconds: int) -> None:
         super().__init__()
         self.headers = {"Retry-After": str(retry_after_seconds)}  # type: ignore[misc]
+
+
+class TooManyLoginAttempts(TooManyRequests):
+    detail = "Too many failed login attempts, try again later"
+
+
+class TooManyMailRequests(TooManyRequests):
+    detail = "A mail was sent for this recently, try again later"
 
 
 class Forbidden(ServiceError):

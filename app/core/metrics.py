@@ -67,7 +67,14 @@ QUERY_SECONDS = Histogram(
 LOGINS = Counter(
     "logins",
     "Attempts at POST /auth/token, by outcome: ok, failed (bad credentials), inactive "
-    "(right password, deactivated account), throttled (429)",
+    "(right password, deactivated account), unverified (REQUIRE_VERIFIED_EMAIL), "
+    "throttled (429)",
+    ["outcome"],
+)
+MAILS = Counter(
+    "mails",
+    "Delivery attempts of the outbox's mails, by outcome: sent, failed (retried later), "
+    "unreadable (sealed under another SECRET_KEY: dropped)",
     ["outcome"],
 )
 

@@ -81,6 +81,8 @@ class User(Versioned, AppModel):
     hashed_password = fields.CharField(max_length=255)
     is_active = fields.BooleanField(default=True)
     is_superuser = fields.BooleanField(default=False)
+    # Whether the owner confirmed `email` (POST /auth/verify); a new email is unconfirmed.
+    is_verified = fields.BooleanField(default=False, db_default=False)
     created_at = utc_datetime(auto_now_add=True)
     updated_at = utc_datetime(auto_now=True)
     # Bumped by every change, in the same UPDATE that checks it: the ETag / If-Match value.
@@ -124,7 +126,10 @@ class User(Versioned, AppModel):
         hashed_password: str,
         items: Sequence[dict[str, Any]] = (),
     ) -> Self:
-        """Create the account and its first items in one transaction: all or nothing."""
+        """Create the account, its first items and the mail of its verification token in
+        one transaction: all or nothing (a rolled-back sign-up mails nothing)."""
+        from app.core.mail_templates import VERIFY
+        from app.models.account_token import AccountToken
         from app.models.item import Item
 
         try:
@@ -135,6 +140,7 @@ class User(Versioned, AppModel):
                     hashed_password=hashed_password,
                     using_db=connection,
                 )
+                await AccountToken.mail_to(user, VERIFY, connection)
                 if items:
                     await Item.bulk_create(
                         [Item(owner_id=user.id, **item) for item in items], using_db=connection
@@ -205,9 +211,12 @@ class User(Versioned, AppModel):
         if_version: set[int] | None = None,
         using_db: BaseDBAsyncClient | None = None,
     ) -> Self:
-        """As `Versioned.apply_changes`, keeping `username_lower` in step, and revoking
-        every token issued before a password change or a deactivation."""
+        """As `Versioned.apply_changes`, keeping `username_lower` in step, revoking every
+        token issued before a password change or a deactivation, and marking a new email
+        unverified."""
         changes = dict(changes)
+        if changes.get("email", self.email) != self.email:
+            changes["is_verified"] = False
         if "username" in changes:
             username = changes["username"]
             changes["username_lower"] = username.lower() if username else None
@@ -254,6 +263,7 @@ class User(Versioned, AppModel):
                             email=email,
                             hashed_password=hashed_password,
                             is_superuser=True,
+                            is_verified=True,
                             using_db=connection,
                         )
                     return created, "created"
@@ -261,10 +271,11 @@ class User(Versioned, AppModel):
                     user = await existing.first()  # the concurrent one, now committed
             if user is None:
                 return None, "missing"
-            if user.is_superuser and user.is_active:
+            if user.is_superuser and user.is_active and user.is_verified:
                 return user, "unchanged"
             done = "promoted" if user.is_active else "reactivated"
-            await user.apply_changes({"is_superuser": True, "is_active": True}, None, connection)
+            promoted = {"is_superuser": True, "is_active": True, "is_verified": True}
+            await user.apply_changes(promoted, None, connection)
             return user, done
 
     @classmethod

@@ -58,6 +58,7 @@ class UserPublic(BaseModel):
     username: str | None
     is_active: bool
     is_superuser: bool
+    is_verified: bool
     created_at: UtcDatetime
     updated_at: UtcDatetime
 

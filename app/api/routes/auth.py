@@ -11,7 +11,7 @@ from app.api.errors import error_responses
 from app.api.routing import CollectionRouter
 from app.core.config import get_settings
 from app.core.emails import email_search_text
-from app.core.errors import BadCredentials, InactiveUser, TooManyLoginAttempts
+from app.core.errors import BadCredentials, EmailNotVerified, InactiveUser, TooManyLoginAttempts
 from app.core.metrics import LOGINS
 from app.core.security import create_access_token, verify_password
 from app.models import LoginFailure, User
@@ -50,6 +50,9 @@ async def login(request: Request, form: Annotated[OAuth2PasswordRequestForm, Dep
     if not user.is_active:
         LOGINS.labels("inactive").inc()
         raise InactiveUser
+    if settings.require_verified_email and not user.is_verified:
+        LOGINS.labels("unverified").inc()
+        raise EmailNotVerified
     if new_hash:  # an old bcrypt hash or weaker argon2 cost: store the current scheme,
         # unless the password changed while we were verifying the old one.
         await User.filter(id=user.id, hashed_password=user.hashed_password).update(

@@ -8,6 +8,7 @@ from app.api.deps import CurrentUser, IfMatch, ItemListQuery, PageDep
 from app.api.errors import LOCKING_ERRORS, error_responses
 from app.api.responses import ETAG_HEADER, LIST_HEADERS
 from app.api.routing import CollectionRouter
+from app.core import outbox
 from app.core.errors import Forbidden, UserNotFound
 from app.core.security import hash_password
 from app.models import Item, User
@@ -32,13 +33,17 @@ UserInclude = Annotated[
     response_model=UserPublic,
     responses=error_responses(400),
     summary="Sign up, optionally with items, in one transaction",
+    description="The account starts unverified (`is_verified: false`); a verification "
+    "token is mailed to its email (see `POST /auth/verify`).",
 )
 async def create_user(body: UserCreate) -> User:
     if conflict := await User.conflict(body.email, body.username):
         raise conflict  # before paying for the hash; the constraints decide races
     hashed_password = await hash_password(body.password)
     items = [item.model_dump() for item in body.items]
-    return await User.sign_up(body.email, body.username, hashed_password, items)
+    user = await User.sign_up(body.email, body.username, hashed_password, items)
+    outbox.wake()  # the verification mail, committed with the account
+    return user
 
 
 @router.get(

@@ -1,4 +1,5 @@
-"""Login attempts per client and account, kept in the database so every worker shares them."""
+"""Attempts counted per key in a time window, kept in the database so every worker shares
+them: failed logins (`LoginFailure`) and asked-for mails (`MailRequest`)."""
 
 from datetime import timedelta
 
@@ -9,16 +10,15 @@ from app.db.replicas import PRIMARY
 from app.models.base import AppModel
 
 
-class LoginFailure(AppModel):
-    # One row per (client, account) key with attempts in the current window. An attempt
-    # is counted before the password is checked, so parallel guesses cannot slip past
-    # the limit; a successful login deletes the row.
+class WindowCounter(AppModel):
+    # One row per key with attempts in the current window. An attempt is counted before
+    # what it guards is done, so parallel attempts cannot slip past the limit.
     key = fields.CharField(max_length=320, primary_key=True)
     failures = fields.IntField(default=0)
     window_started_at = fields.DatetimeField()
 
     class Meta:
-        table = "login_failures"
+        abstract = True
 
     @classmethod
     async def count_attempt(cls, key: str, max_failures: int, window: timedelta) -> int | None:
@@ -56,3 +56,18 @@ class LoginFailure(AppModel):
     @classmethod
     async def clear(cls, key: str) -> None:
         await cls.filter(key=key).delete()
+
+
+class LoginFailure(WindowCounter):
+    # Keyed by (client, account). A successful login deletes the row.
+
+    class Meta:
+        table = "login_failures"
+
+
+class MailRequest(WindowCounter):
+    # Keyed by the purpose and the normalised email (password reset) or the account
+    # (verification): one mail per window, whichever worker is asked.
+
+    class Meta:
+        table = "mail_requests"

@@ -5,6 +5,10 @@ import pytest
 # method, path -> the status codes the contract says the operation can answer
 CONTRACT = {
     ("post", "/auth/token"): {200, 400, 401, 422, 429, 503},
+    ("post", "/auth/refresh"): {200, 400, 401, 422, 503},  # 400: a body that is not JSON
+    ("post", "/auth/logout"): {204, 401, 422, 503},
+    ("get", "/auth/sessions"): {200, 400, 401, 422, 503},  # 400: Invalid cursor
+    ("delete", "/auth/sessions/{session_id}"): {204, 401, 404, 422, 503},
     ("post", "/users/"): {201, 400, 422, 503},
     ("get", "/users/"): {200, 400, 401, 422, 503},  # 400: Invalid cursor
     ("get", "/users/me"): {200, 401, 503},
@@ -26,6 +30,7 @@ CONTRACT = {
 }
 PUBLIC = {
     ("post", "/auth/token"),
+    ("post", "/auth/refresh"),
     ("post", "/users/"),
     ("get", "/health"),
     ("get", "/health/live"),

@@ -15,7 +15,7 @@ Upstream-ready: the same cache inside `QuerySet.get_or_none`/`get`, keyed by (mo
 dialect, field names).
 """
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, Self
 
 from pypika_tortoise.terms import Term
@@ -23,6 +23,7 @@ from tortoise import BaseDBAsyncClient
 from tortoise.exceptions import MultipleObjectsReturned
 from tortoise.expressions import Expression
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 # What Tortoise's `get_or_none` asks for: two rows, so that a second one is an error.
 _LIMIT = 2
@@ -87,3 +88,49 @@ def _compile(
     if bound != [*values, _LIMIT]:
         return None
     return sql, queryset._select_related_idx
+
+
+# Compiled queries: any query whose only varying inputs are ints (ids, versions), for the
+# one a request always makes, the token check joined with its session (`User.by_token`).
+# Compiled once per name and dialect with probe values no real input takes; each bound
+# parameter of Tortoise's SQL is then either a probe (an input's place) or a constant.
+_PROBE = -1_000_000_001
+_Slots = list[tuple[int | None, Any]]
+_Query = tuple[str, _Slots, type[Model], Any]
+_QUERIES: dict[tuple[str, str], _Query | None] = {}
+
+
+async def first_compiled(
+    name: str, db: BaseDBAsyncClient, build: Callable[..., QuerySet[Any]], *args: int
+) -> Any:
+    """`await build(*args).first()`, on `db`, with the SQL that `build` makes compiled
+    once: `build` must give the same query, only with other values, for any ints."""
+    key = (name, db.capabilities.dialect)
+    if key not in _QUERIES:
+        _QUERIES[key] = _compile_query(db, build, len(args))
+    compiled = _QUERIES[key]
+    if compiled is None:
+        return await build(*args).using_db(db).first()
+    sql, slots, model, select_related_idx = compiled
+    values = [value if index is None else args[index] for index, value in slots]
+    executor = db.executor_class(model=model, db=db, select_related_idx=select_related_idx)
+    rows = await executor.execute_select(sql, values)
+    return rows[0] if rows else None
+
+
+def _compile_query(
+    db: BaseDBAsyncClient, build: Callable[..., QuerySet[Any]], arity: int
+) -> _Query | None:
+    """Tortoise's SQL for `build(*probes).first()`, and where each input goes; None when
+    a probe is not a bound parameter (then Tortoise's own path every time)."""
+    probes = [_PROBE - index for index in range(arity)]
+    queryset = build(*probes).using_db(db).limit(1)
+    queryset._make_query()
+    sql, bound = queryset.query.get_parameterized_sql()
+    slots: _Slots = [
+        (probes.index(value), None) if type(value) is int and value in probes else (None, value)
+        for value in bound
+    ]
+    if {index for index, _ in slots if index is not None} != set(range(arity)):
+        return None
+    return sql, slots, queryset.model, queryset._select_related_idx

@@ -1,18 +1,23 @@
 """Compiled lookups: `Model.get_or_none(field=value, ...)` without building its SQL again.
 
 Tortoise 1.1.9 builds every query from scratch: a QuerySet clone, the filters resolved
-into pypika terms, the SQL rendered. For the token check every request makes (an equality
-lookup on three fields) that is about 180 µs of CPU on the benchmark machine, more than
-the round trip to PostgreSQL. But the SQL of an equality lookup depends only on the model,
-the field names and the dialect: here Tortoise builds it once, it is kept, and later calls
-bind the values converted as Tortoise converts them (`field.to_db_value`) and run it
-through the database's own executor, so the objects are built as for any query. The
-first build checks that the values it would bind are exactly those Tortoise bound; a
-lookup that is not plain (Q objects, `__` lookups, None, relations, expressions) takes
-Tortoise's own path. `tests/test_lookups.py` checks both paths against stock Tortoise.
+into pypika terms, the SQL rendered. For an equality lookup on three fields that is about
+180 µs of CPU on the benchmark machine, more than the round trip to PostgreSQL; for the
+token check every request makes (the user joined with the token's session,
+`first_compiled` below) about 1.2 ms on SQLite, against 0.3 ms compiled. But the SQL of
+an equality lookup depends only on the model, the field names and the dialect: here
+Tortoise builds it once, it is kept, and later calls bind the values converted as
+Tortoise converts them (`field.to_db_value`) and run it through the database's own
+executor, so the objects are built as for any query. The first build checks that the
+values it would bind are exactly those Tortoise bound; a lookup that is not plain (Q
+objects, `__` lookups, None, relations, expressions) takes Tortoise's own path.
+`tests/test_lookups.py` checks both paths against stock Tortoise.
 
 Upstream-ready: the same cache inside `QuerySet.get_or_none`/`get`, keyed by (model,
 dialect, field names).
+
+`first_compiled` does the same for a named query whose only inputs are ints: compiled
+once with probe values, each bound parameter is then an input's place or a constant.
 """
 
 from collections.abc import Awaitable, Callable

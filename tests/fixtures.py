@@ -20,8 +20,8 @@ from app.models import OutboxMail, User
 from tests.mail import Mailbox
 
 TABLES = (
-    *("idempotency_keys", "items", "account_tokens", "users", "login_failures", "row_counts"),
-    *("mail_requests", "outbox_mails"),
+    *("idempotency_keys", "auth_sessions", "items", "account_tokens", "users"),
+    *("login_failures", "row_counts", "mail_requests", "outbox_mails"),
 )
 PASSWORD = "correct horse battery"
 
@@ -117,6 +117,7 @@ class Account:
     user: dict[str, Any]
     headers: dict[str, str]
     password: str = PASSWORD
+    refresh_token: str = ""
 
     @property
     def id(self) -> int:
@@ -126,10 +127,23 @@ class Account:
 MakeAccount = Callable[..., Awaitable[Account]]
 
 
-async def login(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> str:
-    response = await client.post("/auth/token", data={"username": username, "password": password})
+async def sign_in(
+    client: httpx.AsyncClient, username: str, password: str = PASSWORD, **headers: str
+) -> dict[str, Any]:
+    """A new session: the token pair `POST /auth/token` answers."""
+    response = await client.post(
+        "/auth/token", data={"username": username, "password": password}, headers=headers
+    )
     assert response.status_code == 200, response.text
-    return response.json()["access_token"]
+    return response.json()
+
+
+async def login(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> str:
+    return (await sign_in(client, username, password))["access_token"]
+
+
+def bearer(access_token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {access_token}"}
 
 
 @pytest.fixture
@@ -149,8 +163,8 @@ def make_account(client: httpx.AsyncClient) -> MakeAccount:
         if superuser:
             await User.filter(id=user["id"]).update(is_superuser=True)
             user["is_superuser"] = True
-        token = await login(client, email)
-        return Account(user=user, headers={"Authorization": f"Bearer {token}"})
+        tokens = await sign_in(client, email)
+        return Account(user, bearer(tokens["access_token"]), refresh_token=tokens["refresh_token"])
 
     return make
 

@@ -9,7 +9,7 @@ import jwt
 import pytest
 
 from app.core.config import get_settings
-from app.models import Item, User
+from app.models import Item, Session, User
 
 ACTORS = ("owner", "other", "superuser", "anonymous", "deactivated", "expired")
 
@@ -33,6 +33,15 @@ MATRIX = {
     "transfer": (
         ("post", "/items/transfer", {"item_ids": ["{item_id}"], "new_owner_id": "{other_id}"}),
         (200, 403, 200, 401, 401, 401),
+    ),
+    "refresh": (
+        ("post", "/auth/refresh", {"refresh_token": "{refresh_token}"}),  # the owner's
+        (200, 200, 200, 200, 200, 200),  # the refresh token is the credential
+    ),
+    "log out": (("post", "/auth/logout", None), (204, 204, 204, 401, 401, 401)),
+    "end a session": (  # the owner's session: even a superuser cannot end another's
+        ("delete", "/auth/sessions/{session_id}", None),
+        (204, 404, 404, 401, 401, 401),
     ),
     "sign up": (
         ("post", "/users/", {"email": "new@example.com", "password": "long enough"}),
@@ -65,7 +74,13 @@ CASES = [
 
 def _expired_token(user_id: int) -> str:
     past = datetime.now(UTC) - timedelta(hours=2)
-    claims = {"sub": str(user_id), "ver": 0, "iat": past, "exp": past + timedelta(hours=1)}
+    claims = {
+        "sub": str(user_id),
+        "ver": 0,
+        "sid": 1,
+        "iat": past,
+        "exp": past + timedelta(hours=1),
+    }
     return jwt.encode(claims, get_settings().secret_key, algorithm="HS256")
 
 
@@ -88,7 +103,14 @@ async def world(client, make_account):
         "deactivated": deactivated.headers,
         "expired": {"Authorization": f"Bearer {_expired_token(owner.id)}"},
     }
-    ids = {"user_id": owner.id, "other_id": other.id, "item_id": item["id"]}
+    (session,) = (await client.get("/auth/sessions", headers=owner.headers)).json()
+    ids = {
+        "user_id": owner.id,
+        "other_id": other.id,
+        "item_id": item["id"],
+        "session_id": session["id"],
+        "refresh_token": owner.refresh_token,
+    }
     return headers, ids
 
 
@@ -107,6 +129,7 @@ async def _snapshot():
     return (
         await User.all().order_by("id").values(),
         await Item.all().order_by("id").values(),
+        await Session.all().order_by("id").values(),
     )
 
 

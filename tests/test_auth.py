@@ -137,10 +137,12 @@ def _token(user_id, *, secret=None, **overrides):
     claims = {
         "sub": str(user_id),
         "ver": 0,
+        "sid": 1,
         "iat": now,
         "exp": now + timedelta(minutes=5),
         **overrides,
     }
+    claims = {name: value for name, value in claims.items() if value is not None}
     return jwt.encode(claims, secret or get_settings().secret_key, algorithm="HS256")
 
 
@@ -155,14 +157,19 @@ def _token(user_id, *, secret=None, **overrides):
         "expired",
         "wrong-secret",
         "no-exp",
+        "no-session",
+        "refresh-token",
     ],
 )
 async def test_bad_tokens_get_401_with_www_authenticate(client, alice, authorization):
     forged = {
-        "tampered": create_access_token(alice.id, 0)[:-4] + "AAAA",
+        "tampered": create_access_token(alice.id, 0, 1)[:-4] + "AAAA",
         "expired": _token(alice.id, exp=datetime.now(UTC) - timedelta(seconds=1)),
         "wrong-secret": _token(alice.id, secret="another-secret-that-is-long-enough-0000"),
         "no-exp": jwt.encode({"sub": str(alice.id)}, get_settings().secret_key, "HS256"),
+        # A token from before sessions: signed, unexpired, but of no session.
+        "no-session": _token(alice.id, sid=None),
+        "refresh-token": alice.refresh_token,
     }
     if authorization in forged:
         authorization = f"Bearer {forged[authorization]}"

@@ -144,7 +144,7 @@ async def test_every_cursor_error_of_the_contract(client, catalogue, bob):
     status, _ = await _error(client, f"/items/?cursor={cursor}", h)  # default order: id
     assert status == 422
     altered = cursor[:-3] + ("AAA" if not cursor.endswith("AAA") else "BBB")
-    token = create_access_token(catalogue.id, 0)
+    token = create_access_token(catalogue.id, 0, 1)
     for bad in [altered, "garbage", "", "a.b.c", token, cursor + "x"]:
         response = await client.get(
             "/items/", params={"cursor": bad, "order_by": "name"}, headers=h

@@ -161,7 +161,7 @@ def _promote(user_id: int) -> None:
 class Actor:
     """Who the requests are signed in as: a bearer token of a real account made through the
     API. A fuzzed request may delete, deactivate or demote that very account, or revoke its
-    token (a password change); the next account then takes over, so that the rest of the
+    token (a password change, a logout); the next account then takes over, so that the rest of the
     run stays signed in with the role it is meant to have."""
 
     def __init__(self, server: Server, superuser: bool, user: dict[str, Any], token: str):
@@ -172,12 +172,18 @@ class Actor:
         self.replaced = 0
 
     def may_have_changed(self, case: schemathesis.Case, status_code: int) -> bool:
-        return (
-            case.path == "/users/{user_id}"
-            and case.method.upper() in {"PATCH", "DELETE"}
-            and (case.path_parameters or {}).get("user_id") == self.user["id"]
-            and status_code < 300
-        )
+        """Whether the request may have signed the actor out: a change to its account, a
+        logout, or the end of one of its sessions (perhaps the current one)."""
+        if status_code >= 300:
+            return False
+        method = case.method.upper()
+        if case.path == "/users/{user_id}":
+            own = (case.path_parameters or {}).get("user_id") == self.user["id"]
+            return own and method in {"PATCH", "DELETE"}
+        return (method, case.path) in {
+            ("POST", "/auth/logout"),
+            ("DELETE", "/auth/sessions/{session_id}"),
+        }
 
     def ensure_signed_in(self) -> None:
         me = self._request("GET", "/users/me", headers=self.headers)

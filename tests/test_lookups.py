@@ -84,3 +84,45 @@ async def test_inside_a_transaction_the_lookup_reads_the_transactions_own_writes
 
     assert seen is not None and seen_through is not None
     assert await User.get_or_none(id=user.id, version=user.version + 1) is None
+
+
+async def test_the_compiled_token_check_answers_as_tortoises_own_query(
+    client, alice, bob, monkeypatch
+):
+    """`User.by_token` (the user joined with the live session, compiled once) against the
+    same query through Tortoise, for a live session, another user's, an ended one, a
+    stale version and unknown ids."""
+    monkeypatch.setattr(lookups, "_QUERIES", {})
+    session_of = {}
+    for account in (alice, bob):
+        (listed,) = (await client.get("/auth/sessions", headers=account.headers)).json()
+        session_of[account.id] = listed["id"]
+    ended = (
+        await client.post("/auth/token", data={"username": "alice", "password": alice.password})
+    ).json()
+    ended_id = max(session_of.values()) + 1
+    await client.post("/auth/logout", headers={"Authorization": f"Bearer {ended['access_token']}"})
+    cases = [
+        (alice.id, 0, session_of[alice.id]),
+        (alice.id, 0, session_of[bob.id]),
+        (bob.id, 0, session_of[bob.id]),
+        (alice.id, 0, ended_id),
+        (alice.id, 1, session_of[alice.id]),
+        (999_999, 0, session_of[alice.id]),
+    ]
+    for args in cases * 2:  # the first call compiles, every call runs the compiled SQL
+        fast = await User.by_token(*args)
+        stock = await User._by_token(*args).first()
+        assert (fast is None) == (stock is None), args
+        if stock is not None:
+            assert _state(fast) == _state(stock)
+    assert [await User.by_token(*args) is not None for args in cases] == [
+        True,
+        False,
+        True,
+        False,
+        False,
+        False,
+    ]
+    assert list(lookups._QUERIES) == [("User.by_token", User._meta.db.capabilities.dialect)]
+    assert all(lookups._QUERIES.values())  # compiled, not Tortoise's path

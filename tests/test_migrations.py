@@ -35,7 +35,7 @@ MIGRATION_FILES = sorted(
     (p.name for p in (MIGRATIONS_DIR / "models").glob("[0-9]*_*.py")),
     key=lambda name: int(name.split("_")[0]),
 )
-DATA_TABLES = ("users", "items", "login_failures")
+DATA_TABLES = ("users", "items", "login_failures", "auth_sessions")
 MIGRATION_ONLY_INDEXES = [("items", "idx_items_name_trgm"), ("users", "idx_users_email_trgm")]
 
 

@@ -9,6 +9,10 @@ CONTRACT = {
     ("post", "/auth/password-reset/confirm"): {204, 400, 422, 503},
     ("post", "/auth/verify/request"): {202, 401, 429, 503},
     ("post", "/auth/verify"): {200, 400, 422, 503},
+    ("post", "/auth/refresh"): {200, 400, 401, 422, 503},  # 400: a body that is not JSON
+    ("post", "/auth/logout"): {204, 401, 422, 503},
+    ("get", "/auth/sessions"): {200, 400, 401, 422, 503},  # 400: Invalid cursor
+    ("delete", "/auth/sessions/{session_id}"): {204, 401, 404, 422, 503},
     ("post", "/users/"): {201, 400, 422, 503},
     ("get", "/users/"): {200, 400, 401, 422, 503},  # 400: Invalid cursor
     ("get", "/users/me"): {200, 401, 503},
@@ -33,6 +37,7 @@ PUBLIC = {
     ("post", "/auth/password-reset"),
     ("post", "/auth/password-reset/confirm"),
     ("post", "/auth/verify"),
+    ("post", "/auth/refresh"),
     ("post", "/users/"),
     ("get", "/health"),
     ("get", "/health/live"),

@@ -8,6 +8,7 @@ import secrets
 import sys
 
 import httpx
+import jwt
 import pytest
 
 from app.core.logging import AppHandler, formatter
@@ -74,10 +75,13 @@ async def test_a_full_flow_logs_json_lines_tied_to_requests_and_no_secret(tmp_pa
         created = await http.post("/users/", json={"email": email, "password": PASSWORD})
         wrong = await http.post("/auth/token", data={"username": email, "password": "nope!"})
         login = await http.post("/auth/token", data={"username": email, "password": PASSWORD})
-        token = login.json()["access_token"]
+        first_refresh = login.json()["refresh_token"]
+        refreshed = await http.post("/auth/refresh", json={"refresh_token": first_refresh})
+        token, refresh_token = refreshed.json()["access_token"], refreshed.json()["refresh_token"]
         bearer = {"Authorization": f"Bearer {token}"}
         me = await http.get("/users/me", headers={**bearer, "X-Request-ID": "flow-me-1"})
         user_id = me.json()["id"]
+        sessions = await http.get("/auth/sessions", headers=bearer)
         changed = await http.patch(
             f"/users/{user_id}", json={"password": new_password}, headers=bearer
         )
@@ -91,18 +95,27 @@ async def test_a_full_flow_logs_json_lines_tied_to_requests_and_no_secret(tmp_pa
         confirmed = await http.post(
             "/auth/password-reset/confirm", json={"token": reset_token, "password": PASSWORD}
         )
-        reused = await http.post("/auth/verify", json={"token": verification})
-        answers = [created, wrong, login, me, changed, item, verified, reset, confirmed, reused]
-    assert [a.status_code for a in answers] == [201, 401, 200, 200, 200, 401, 200, 202, 204, 400]
+        reverified = await http.post("/auth/verify", json={"token": verification})
+        reused = await http.post("/auth/refresh", json={"refresh_token": first_refresh})
+        ended = await http.post("/auth/refresh", json={"refresh_token": refresh_token})
+        answers = [created, wrong, login, refreshed, me, sessions, changed, item]
+        answers += [verified, reset, confirmed, reverified, reused, ended]
+        metrics = (await http.get("/metrics")).text
+    statuses = [201, 401, 200, 200, 200, 200, 200, 401, 200, 202, 204, 400, 401, 401]
+    assert [a.status_code for a in answers] == statuses
 
     text = log.read_text()
     lines = _json_lines(text)
     (stored,) = await query(url, f"SELECT hashed_password FROM users WHERE email = '{email}'")
     digest = stored[0].rsplit("$", 1)[1]
-    secrets_ = (PASSWORD, new_password, "nope!", token, os.environ["SECRET_KEY"], digest)
+    tokens = (login.json()["access_token"], first_refresh, token, refresh_token)
+    secrets_ = (PASSWORD, new_password, "nope!", *tokens, os.environ["SECRET_KEY"], digest)
     secrets_ += (verification, reset_token)
     for secret in (*secrets_, database_password[:6]):
         assert secret not in text
+        assert secret not in metrics
+    for refresh in (first_refresh, refresh_token):  # nor the secret inside a refresh token
+        assert jwt.decode(refresh, options={"verify_signature": False})["jti"] not in text
     assert "$argon2" not in text and "Bearer" not in text
     assert "[redacted]" in text  # the INSERT of the user was echoed, its hash replaced
 

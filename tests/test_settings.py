@@ -85,8 +85,11 @@ async def test_serving_in_production_without_a_key_refuses_to_start(tmp_path):
 
 
 async def test_a_token_signed_with_the_published_key_is_refused(client, alice):
-    forged = jwt.encode(
-        {"sub": str(alice.id), "ver": 0, "exp": 4102444800}, PUBLISHED_KEY, algorithm="HS256"
+    (session,) = (await client.get("/auth/sessions", headers=alice.headers)).json()
+    claims = {"sub": str(alice.id), "ver": 0, "sid": session["id"], "exp": 4102444800}
+    forged = jwt.encode(claims, PUBLISHED_KEY, algorithm="HS256")
+    forged_refresh = jwt.encode(
+        {"typ": "refresh", "sid": session["id"], "jti": "x"}, PUBLISHED_KEY, algorithm="HS256"
     )
 
     response = await client.patch(
@@ -94,8 +97,17 @@ async def test_a_token_signed_with_the_published_key_is_refused(client, alice):
         json={"is_superuser": True},
         headers={"Authorization": f"Bearer {forged}"},
     )
+    refreshed = await client.post("/auth/refresh", json={"refresh_token": forged_refresh})
 
     assert response.status_code == 401
+    assert refreshed.status_code == 401
+    assert (await client.get("/users/me", headers=alice.headers)).status_code == 200
+
+
+def test_an_access_token_may_not_outlive_the_refresh_token():
+    with pytest.raises(ValidationError, match="ACCESS_TOKEN_EXPIRE_MINUTES"):
+        Settings(access_token_expire_minutes=24 * 60 + 1, refresh_token_days=1)
+    assert Settings(access_token_expire_minutes=24 * 60, refresh_token_days=1)
 
 
 def test_cors_origins_are_read_as_a_comma_separated_list(monkeypatch):

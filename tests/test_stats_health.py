@@ -143,7 +143,7 @@ def _first_two(tmp_path):
 async def test_requests_needing_the_database_get_503_with_retry_after(
     unreachable_client, method, path, kwargs
 ):
-    headers = {"Authorization": f"Bearer {create_access_token(1, 0)}"}
+    headers = {"Authorization": f"Bearer {create_access_token(1, 0, 1)}"}
 
     response = await getattr(unreachable_client, method)(path, headers=headers, **kwargs)
 

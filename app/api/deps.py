@@ -28,18 +28,27 @@ STRONG_ETAG = re.compile(r'"([1-9][0-9]{0,9})"')
 
 
 async def get_current_user(request: Request, token: Annotated[str, Depends(oauth2_scheme)]) -> User:
-    """The active user a valid, unrevoked bearer token names; 401 for anything else.
-    Writes lock this user's row and check it again (`User.lock_acting`). The request's
-    log line names the user (`RequestLogMiddleware`)."""
+    """The active user a valid, unrevoked bearer token of a live session names; 401 for
+    anything else. Writes lock this user's row and check it again (`User.lock_acting`).
+    The request's log line names the user (`RequestLogMiddleware`)."""
     claims = decode_access_token(token)
     user = await User.by_token(*claims) if claims else None
-    if user is None:
+    if user is None or claims is None:
         raise NotAuthenticated
     request.state.user_id = user.id
+    request.state.session_id = claims[2]
     return user
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def current_session_id(request: Request, _: CurrentUser) -> int:
+    """The session the caller's token belongs to."""
+    return request.state.session_id
+
+
+CurrentSessionId = Annotated[int, Depends(current_session_id)]
 
 
 def on_the_loop(cls: type[T]) -> Any:

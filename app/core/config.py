@@ -78,10 +78,13 @@ class Settings(BaseSettings):
     # Worker processes of `python -m app serve` (PostgreSQL only: SQLite has one writer).
     web_concurrency: int = Field(default=1, ge=1)
 
-    # Signs the access tokens. Production needs a strong random value; development and
-    # tests generate one per installation when it is empty.
+    # Signs the access and refresh tokens. Production needs a strong random value;
+    # development and tests generate one per installation when it is empty.
     secret_key: str = Field(default="", repr=False)
     access_token_expire_minutes: int = Field(default=60, ge=1)
+    # A session's refresh token works this long after it was issued (each refresh issues
+    # a new one); a session unused for longer has ended.
+    refresh_token_days: int = Field(default=30, ge=1)
     cors_origins: Annotated[list[str], NoDecode] = []
 
     # Argon2 cost. Production keeps the library's strong defaults; tests lower them.
@@ -144,6 +147,9 @@ class Settings(BaseSettings):
             raise ValueError(
                 "METRICS_ALLOW_IPS must list IP addresses or networks (comma-separated)"
             ) from None
+        if self.access_token_expire_minutes > self.refresh_token_days * 24 * 60:
+            # A session ends with its refresh token: no access token may outlive it.
+            raise ValueError("ACCESS_TOKEN_EXPIRE_MINUTES must not exceed REFRESH_TOKEN_DAYS")
         if self.db_pool_min > self.db_pool_max:
             raise ValueError("DB_POOL_MIN must not exceed DB_POOL_MAX")
         if self.database_replica_urls and not _is_postgres_url(self.database_url):

@@ -43,6 +43,12 @@ class BadCredentials(NotAuthenticated):
     detail = "Incorrect email or password"
 
 
+class InvalidRefreshToken(NotAuthenticated):
+    """Unknown, altered, expired or already used (which also ends its session)."""
+
+    detail = "Invalid refresh token"
+
+
 class InactiveUser(BadRequest):
     detail = "Inactive user"
 
@@ -91,6 +97,10 @@ class UserNotFound(NotFound):
 
 class ItemNotFound(NotFound):
     detail = "Item not found"
+
+
+class SessionNotFound(NotFound):
+    detail = "Session not found"
 
 
 class PreconditionFailed(ServiceError):

@@ -7,6 +7,7 @@ never blocks the event loop.
 import asyncio
 import contextlib
 import contextvars
+import hashlib
 import os
 import secrets
 import threading
@@ -105,32 +106,81 @@ def _verify_and_rehash(password: str, hashed: str | None) -> tuple[bool, str | N
         return False, None
 
 
-def create_access_token(user_id: int, token_version: int) -> str:
-    """A signed token naming the user and their `token_version`: bumping that version
-    (password change, deactivation) revokes every token issued before."""
+def create_access_token(user_id: int, token_version: int, session_id: int) -> str:
+    """A signed token naming the user, their `token_version` and the session it belongs
+    to: bumping that version (password change, deactivation) or ending the session
+    revokes it."""
     settings = get_settings()
     now = datetime.now(UTC)
     payload = {
         "sub": str(user_id),
         "ver": token_version,
+        "sid": session_id,
         "iat": now,
         "exp": now + timedelta(minutes=settings.access_token_expire_minutes),
     }
     return jwt.encode(payload, settings.secret_key, algorithm=JWT_ALGORITHM)
 
 
-def decode_access_token(token: str) -> tuple[int, int] | None:
-    """(user id, token version) of a valid token; None for a bad, tampered or expired one."""
+def decode_access_token(token: str) -> tuple[int, int, int] | None:
+    """(user id, token version, session id) of a valid token; None for a bad, tampered
+    or expired one, or one of another kind (a refresh token)."""
     try:
         payload = jwt.decode(
             token,
             get_settings().secret_key,
             algorithms=[JWT_ALGORITHM],
-            options={"require": ["sub", "ver", "exp"]},
+            options={"require": ["sub", "ver", "sid", "exp"]},
         )
-        user_id, token_version = int(payload["sub"]), payload["ver"]
+        user_id, token_version, session_id = int(payload["sub"]), payload["ver"], payload["sid"]
     except (jwt.PyJWTError, ValueError, TypeError):
         return None
-    if not (0 < user_id <= INT32_MAX and isinstance(token_version, int)):
+    if not (0 < user_id <= INT32_MAX and isinstance(token_version, int) and _is_id(session_id)):
         return None
-    return user_id, token_version
+    return user_id, token_version, session_id
+
+
+# A refresh token is signed too: only a token this service issued names a session, so a
+# made-up or altered one is refused without touching any session (while a genuine one
+# that was already used ends its session: reuse detection, `Session.rotate`).
+REFRESH_TOKEN_TYPE = "refresh"
+
+
+def new_refresh_secret() -> tuple[str, str]:
+    """A random secret for a refresh token and its SHA-256 (what the database keeps: the
+    secret is 256 random bits, so a fast hash is enough, unlike for a password)."""
+    secret = secrets.token_urlsafe(32)
+    return secret, refresh_secret_hash(secret)
+
+
+def refresh_secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_refresh_token(session_id: int, secret: str) -> str:
+    payload = {"typ": REFRESH_TOKEN_TYPE, "sid": session_id, "jti": secret}
+    return jwt.encode(payload, get_settings().secret_key, algorithm=JWT_ALGORITHM)
+
+
+def decode_refresh_token(token: str) -> tuple[int, str] | None:
+    """(session id, hash of its secret) of a refresh token this service signed; None for
+    anything else. Its expiry is the session's (`Session.refresh_expires_at`)."""
+    try:
+        payload = jwt.decode(
+            token,
+            get_settings().secret_key,
+            algorithms=[JWT_ALGORITHM],
+            options={"require": ["typ", "sid", "jti"]},
+        )
+    except jwt.PyJWTError:
+        return None
+    session_id, secret = payload["sid"], payload["jti"]
+    if payload["typ"] != REFRESH_TOKEN_TYPE or not _is_id(session_id):
+        return None
+    if not isinstance(secret, str):
+        return None
+    return session_id, refresh_secret_hash(secret)
+
+
+def _is_id(value: object) -> bool:
+    return type(value) is int and 0 < value <= INT32_MAX

@@ -5,6 +5,7 @@ from app.models.idempotency import IdempotencyKey
 from app.models.item import Item
 from app.models.outbox import OutboxMail
 from app.models.row_count import RowCount
+from app.models.session import Session
 from app.models.throttle import LoginFailure, MailRequest
 from app.models.user import User
 
@@ -16,5 +17,6 @@ __all__ = [
     "MailRequest",
     "OutboxMail",
     "RowCount",
+    "Session",
     "User",
 ]

@@ -79,7 +79,7 @@ class Item(Versioned, AppModel):
                 item = await cls.create(
                     owner_id=by.id, name=name, description=description, using_db=connection
                 )
-                if await User.by_token(by.id, by.token_version) is None:
+                if await User.at_token_version(by.id, by.token_version) is None:
                     raise NotAuthenticated
         except IntegrityError:  # the account was deleted since its token was checked
             raise NotAuthenticated from None

@@ -12,6 +12,7 @@ from tortoise.transactions import in_transaction
 from app.core.emails import email_search_text, normalize_email
 from app.core.errors import EmailTaken, Forbidden, NotAuthenticated, UsernameTaken, UserNotFound
 from app.db.replicas import PRIMARY
+from app.db.tortoise_ext.lookups import first_compiled
 from app.models.base import AppModel, PagedQuerySet, PageOf, Window, manager_for
 from app.models.fields import utc_datetime
 from app.models.row_count import RowCount
@@ -19,6 +20,7 @@ from app.models.versioned import Versioned
 
 if TYPE_CHECKING:
     from app.models.item import Item
+    from app.models.session import Session
 
 # `include=items` embeds at most this many items per user, lowest ids first.
 EMBEDDED_ITEMS_PER_USER = 100
@@ -91,6 +93,7 @@ class User(Versioned, AppModel):
     token_version = fields.IntField(default=0, db_default=0)
 
     items: fields.ReverseRelation["Item"]
+    sessions: fields.ReverseRelation["Session"]
 
     # What only a superuser may change, even on their own account.
     FLAGS = frozenset({"is_active", "is_superuser"})
@@ -295,10 +298,30 @@ class User(Versioned, AppModel):
         return None
 
     @classmethod
-    async def by_token(cls, user_id: int, token_version: int) -> Self | None:
-        """The active user a token names, unless the token was revoked since (a newer
+    async def at_token_version(cls, user_id: int, token_version: int) -> Self | None:
+        """The active user, unless their tokens were revoked since (a newer
         `token_version`)."""
         return await cls.get_or_none(id=user_id, is_active=True, token_version=token_version)
+
+    @classmethod
+    async def by_token(cls, user_id: int, token_version: int, session_id: int) -> Self | None:
+        """The active user a token names, unless the token was revoked since: a newer
+        `token_version`, or its session ended. One query: the user joined with the
+        session (`Session.live` is the same rule for listing)."""
+        return await first_compiled(
+            "User.by_token", cls._choose_db(), cls._by_token, user_id, token_version, session_id
+        )
+
+    @classmethod
+    def _by_token(cls, user_id: int, token_version: int, session_id: int) -> UserQuerySet:
+        return cls.filter(
+            id=user_id,
+            is_active=True,
+            token_version=token_version,
+            sessions__id=session_id,
+            sessions__ended_at__isnull=True,
+            sessions__token_version=token_version,
+        )
 
     @classmethod
     async def by_login(cls, login: str) -> Self | None:

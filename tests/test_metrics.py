@@ -123,7 +123,9 @@ def test_a_metrics_allow_ips_entry_that_is_no_address_is_refused_at_start(entry)
 
     from app.core.config import Settings
 
-    with pytest.raises(ValidationError, match="does not appear to be an IPv4 or IPv6"):
+    with pytest.raises(
+        ValidationError, match="METRICS_ALLOW_IPS must list IP addresses or networks"
+    ):
         Settings(metrics_allow_ips=entry)
 
 

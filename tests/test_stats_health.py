@@ -68,7 +68,9 @@ async def unreachable_client():
     app = create_app(settings)
     async with (
         LifespanManager(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+        ) as client,
     ):
         yield client
 
@@ -110,7 +112,9 @@ async def test_not_ready_while_a_migration_is_pending(tmp_path):
         app = create_app(get_settings().model_copy(update={"database_url": url}))
         async with (
             LifespanManager(app),
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http,
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+            ) as http,
         ):
             ready = await http.get("/health/ready")
             assert ready.status_code == 503

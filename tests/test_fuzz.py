@@ -125,7 +125,7 @@ def live_server(
             try:
                 if requests.get(f"{url}/health", timeout=1).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or too busy to answer
                 pass
             assert time.monotonic() < deadline, f"the server did not start:\n{log.read_text()}"
             time.sleep(0.1)

@@ -86,6 +86,7 @@ async def test_inside_a_transaction_the_lookup_reads_the_transactions_own_writes
     assert await User.get_or_none(id=user.id, version=user.version + 1) is None
 
 
+@pytest.mark.skipif(not speedups(), reason="TORTOISE_SPEEDUPS=false: stock Tortoise's query")
 async def test_the_compiled_token_check_answers_as_tortoises_own_query(
     client, alice, bob, monkeypatch
 ):
